@@ -1,0 +1,22 @@
+"""Test-wide settings: Qt runs offscreen and no test touches the real user directory."""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Point Preflight's user data directory at a temporary folder for every test."""
+    home = tmp_path_factory.mktemp("preflight-home")
+    monkeypatch.setenv("PREFLIGHT_HOME", str(home))
+    yield home
