@@ -1,0 +1,76 @@
+"""The tamper-evident audit trail: hashing and verifying the event chain.
+
+Each audit event carries ``prev_hash`` (the previous event's hash, or 64 zeros
+for the first) and ``hash`` = SHA-256 over the canonical JSON of the event's
+fields (seq, ts_utc, actor, action, entity, before, after) followed by
+``prev_hash``.  Editing, deleting or reordering any event breaks the chain from
+that point; :func:`verify_chain` names the first broken event.  Dropping the
+newest events keeps a valid chain, which is why the head hash is also kept in
+the assessment's info table and printed in every report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from core.canonical import canonical_json
+
+GENESIS = "0" * 64
+HASHED_FIELDS = ("seq", "ts_utc", "actor", "action", "entity", "before", "after")
+
+
+def _parse(value):
+    if value is None or isinstance(value, (dict, list)):
+        return value
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def event_hash(event: dict, prev_hash: str) -> str:
+    body = {k: (_parse(event.get(k)) if k in ("before", "after") else event.get(k)) for k in HASHED_FIELDS}
+    return hashlib.sha256((canonical_json(body) + prev_hash).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    count: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "count": self.count, "head_hash": self.head_hash,
+                "first_bad_seq": self.first_bad_seq, "problem": self.problem}
+
+
+def verify_chain(events: list[dict], recorded_head: str | None = None,
+                 recorded_count: int | None = None) -> ChainVerification:
+    """Check every link of the chain; ``events`` must be ordered by seq."""
+    prev = GENESIS
+    for expected_seq, ev in enumerate(events, start=1):
+        seq = ev.get("seq")
+        if seq != expected_seq:
+            return ChainVerification(False, len(events), prev, seq,
+                                     f"event {seq}: expected sequence number {expected_seq} "
+                                     "(an event was deleted or reordered)")
+        if ev.get("prev_hash") != prev:
+            return ChainVerification(False, len(events), prev, seq,
+                                     f"event {seq}: prev_hash does not match the hash of event {seq - 1}")
+        computed = event_hash(ev, prev)
+        if ev.get("hash") != computed:
+            return ChainVerification(False, len(events), prev, seq,
+                                     f"event {seq}: content does not match its hash (the event was edited)")
+        prev = computed
+    if recorded_count is not None and recorded_count != len(events):
+        return ChainVerification(False, len(events), prev, len(events) + 1 if recorded_count > len(events) else None,
+                                 f"the file records {recorded_count} events but {len(events)} remain "
+                                 "(events were removed from the end)")
+    if recorded_head is not None and recorded_head != prev:
+        return ChainVerification(False, len(events), prev, len(events) or None,
+                                 "the chain head does not match the head recorded in the file")
+    return ChainVerification(True, len(events), prev)

@@ -1,0 +1,82 @@
+"""Preflight's headless command line: ``python main.py <command> ... [--json]``.
+
+Conventions every command follows:
+
+* ``--json`` prints exactly one JSON object on stdout; otherwise a readable table.
+* Exit 0: ran and passed.  Exit 1: ran and found a problem.  Exit 2: unusable
+  input or usage, with one ``error: ...`` line on stderr and no traceback.
+* Analysis commands accept ``--assessment FILE`` to record their run (with an
+  audit event) in that assessment.
+
+Each command lives in a module of this package that exposes ``register(sub)``;
+adding a command means adding its module to ``COMMAND_MODULES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from core.errors import Cancelled, PreflightError
+
+COMMAND_MODULES = (
+    "core.cli.checklist_cmds",
+    "core.cli.data_cmds",
+    "core.cli.audit_cmds",
+    "core.cli.report_cmds",
+)
+
+#: Optional writers injected by the composition root (e.g. PDF through Qt), keyed by file suffix.
+EXTRA_WRITERS: dict = {}
+
+
+class UsageError(PreflightError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="preflight", description="Preflight: is this ML system ready for production?")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 2
+        return int(args.handler(args))
+    except PreflightError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Cancelled:
+        print("error: cancelled", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except MemoryError:
+        print("error: not enough memory for this input", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line, never a traceback
+        print(f"error: internal error ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 2

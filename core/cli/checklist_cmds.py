@@ -1,0 +1,127 @@
+"""Checklist commands: new, templates, score, checklist import/export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core import checklist, templates
+from core.cli.output import emit_json, open_existing, table
+from core.errors import PreflightError
+from core.store import create_assessment
+
+
+def register(sub) -> None:
+    p = sub.add_parser("new", help="create a new assessment file from a template")
+    p.add_argument("file")
+    p.add_argument("--template", default=templates.DEFAULT_TEMPLATE)
+    p.add_argument("--name", default=None, help="assessment name (default: the file name)")
+    p.add_argument("--system", default="")
+    p.add_argument("--owner", default="")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_new)
+
+    p = sub.add_parser("templates", help="list the checklist templates")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_templates)
+
+    p = sub.add_parser("score", help="score a checklist (.preflight or checklist .json); exit 1 when not ready")
+    p.add_argument("file")
+    p.add_argument("--threshold", type=float, default=None, help="readiness threshold (default: the assessment's, or 80)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_score)
+
+    p = sub.add_parser("checklist", help="import or export an assessment's checklist as JSON")
+    csub = p.add_subparsers(dest="action", metavar="ACTION")
+    e = csub.add_parser("export", help="write the checklist JSON")
+    e.add_argument("file")
+    e.add_argument("--out", required=True)
+    e.set_defaults(handler=cmd_export)
+    i = csub.add_parser("import", help="replace the checklist with a checklist JSON file")
+    i.add_argument("file")
+    i.add_argument("checklist_json")
+    i.set_defaults(handler=cmd_import)
+
+
+def cmd_new(args) -> int:
+    path = Path(args.file)
+    if path.suffix != ".preflight":
+        raise PreflightError(f"{path}: an assessment file must end in .preflight")
+    tpl = templates.load(args.template)
+    store = create_assessment(path, name=args.name or path.stem, items=list(tpl.items), template=tpl.name,
+                              system=args.system, owner=args.owner,
+                              settings={"template_citation": tpl.citation} if tpl.citation else None)
+    n = len(store.items())
+    store.close()
+    if args.json:
+        emit_json({"file": str(path), "template": tpl.name, "items": n})
+    else:
+        print(f"created {path} from template '{tpl.name}' ({n} items)")
+    return 0
+
+
+def cmd_templates(args) -> int:
+    rows = [templates.load(n) for n in templates.names()]
+    if args.json:
+        emit_json({"templates": [{"name": t.name, "title": t.title, "items": len(t.items),
+                                  "citation": t.citation} for t in rows]})
+    else:
+        print(table([[t.name, len(t.items), t.title] for t in rows], ["name", "items", "title"]))
+    return 0
+
+
+def load_items(path) -> tuple[list[checklist.Item], float]:
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        return checklist.load_checklist(p), 80.0
+    store = open_existing(p)
+    try:
+        return store.items(), store.meta()["readiness_threshold"]
+    finally:
+        store.close()
+
+
+def cmd_score(args) -> int:
+    items, threshold = load_items(args.file)
+    if args.threshold is not None:
+        threshold = args.threshold
+    result = checklist.score(items, threshold)
+    if args.json:
+        emit_json(result.to_dict())
+    else:
+        print(render_score(result))
+    return 0 if result.ready else 1
+
+
+def render_score(s: checklist.Score) -> str:
+    lines = [f"weighted score  {s.weighted_score:.2f}  (done weight {s.done_weight} / applicable {s.applicable_weight})",
+             f"completion      {s.completion:.2f}%",
+             f"threshold       {s.readiness_threshold:g}",
+             f"verdict         {'READY' if s.ready else 'NOT READY'}: {'; '.join(s.reasons)}", ""]
+    lines.append(table([[c, v["done"], v["applicable"], v["total"]] for c, v in s.by_category.items()],
+                       ["category", "done", "applicable", "total"]))
+    if s.critical_blockers:
+        lines += ["", f"critical blockers ({len(s.critical_blockers)}):"]
+        lines += [f"  - {b['category']}: {b['name']}" for b in s.critical_blockers]
+    if s.ml_test_score:
+        m = s.ml_test_score
+        lines += ["", f"ML Test Score ({m.rubric}): final {m.final:g} - {m.band}"]
+        lines += [f"  {name:<16} {value:g}" for name, value in m.sections.items()]
+    return "\n".join(lines)
+
+
+def cmd_export(args) -> int:
+    items, _ = load_items(args.file)
+    checklist.save_checklist(items, args.out)
+    print(f"wrote {len(items)} items to {args.out}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    items = checklist.load_checklist(args.checklist_json)
+    store = open_existing(args.file)
+    try:
+        store.replace_items(items, source=str(args.checklist_json))
+    finally:
+        store.close()
+    print(f"imported {len(items)} items into {args.file}")
+    return 0
