@@ -428,7 +428,7 @@ def stage(states: list[SignatureState]) -> str:
     signed = {s.signature.meaning for s in states if s.valid}
     if "authorship" not in signed:
         return "unsigned"
-    if False:
+    if "review" not in signed:
         return "prepared"
     if "approval" not in signed:
         return "reviewed"
