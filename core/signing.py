@@ -7,6 +7,8 @@ them and writes the result (each write with its audit event).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core import evidence as ev
 from core import handoff as ho
 from core import signoff as so
@@ -40,7 +42,11 @@ def prefill_handoff(store) -> tuple[ho.Handoff, list[str]]:
 def set_training_data(store, path, progress=None, cancelled=None) -> ho.Handoff:
     """Hash the training data file and record its path and SHA-256 in the handoff."""
     digest, _size = ho.hash_training_data(path, progress=progress, cancelled=cancelled)
-    from dataclasses import replace
+    return record_training_data(store, path, digest)
+
+
+def record_training_data(store, path, digest: str) -> ho.Handoff:
+    """Write an already computed training-data hash into the handoff."""
     updated = replace(load_handoff(store), training_data_path=str(path), training_data_hash=digest)
     save_handoff(store, updated)
     return updated
@@ -90,11 +96,22 @@ def sign(store, user_id: int, password: str, meaning: str, override_reason: str 
 
 
 def attach_evidence(store, path, label: str = "", *, embed: bool = False, progress=None, cancelled=None) -> int:
-    info, blob = ev.describe_file(path, label, embed=embed, progress=progress, cancelled=cancelled)
+    described = ev.describe_file(path, label, embed=embed, progress=progress, cancelled=cancelled)
+    return store_evidence(store, described)
+
+
+def store_evidence(store, described: tuple) -> int:
+    """Write a ``describe_file`` result (file info, optional bytes) into the evidence locker."""
+    info, blob = described
     return store.add_evidence_file(label=info.label, path=info.path, sha256=info.sha256, size=info.size, blob=blob)
 
 
-def reverify_evidence(store, progress=None, cancelled=None) -> list[ev.Reverification]:
+def evidence_snapshot(store) -> tuple[list[ev.EvidenceFile], dict]:
+    """The evidence records and embedded copies, read once so hashing can run without the store."""
     files = [ev.EvidenceFile.from_dict(f) for f in store.evidence_files()]
-    blobs = {f.id: store.evidence_blob(f.id) for f in files if f.embedded}
+    return files, {f.id: store.evidence_blob(f.id) for f in files if f.embedded}
+
+
+def reverify_evidence(store, progress=None, cancelled=None) -> list[ev.Reverification]:
+    files, blobs = evidence_snapshot(store)
     return ev.reverify(files, blobs, progress=progress, cancelled=cancelled)

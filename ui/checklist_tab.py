@@ -129,6 +129,7 @@ class ChecklistTab(QWidget):
         if store is None:
             return
         items = store.items()
+        self.table.setColumnHidden(4, all(i.maturity is None for i in items))
         counts = Counter(link["item_id"] for link in store.links())
         self.model.set_items(items, dict(counts))
         self.current_score = score(items, store.meta()["readiness_threshold"])

@@ -36,7 +36,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tab_widgets = [cls(self.context) for cls in tab_classes()]
         for tab in self.tab_widgets:
-            self.tabs.addTab(tab, tab.title)
+            self.tabs.addTab(tab, tab.title.replace("&", "&&"))
         lay.addWidget(self.tabs)
         self.setCentralWidget(central)
         self.task_bar = TaskBar()

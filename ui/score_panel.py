@@ -21,6 +21,7 @@ class ScorePanel(QWidget):
         self.badge = QLabel("")
         self.badge.setAlignment(Qt.AlignCenter)
         self.badge.setObjectName("readyBadge")
+        self.badge.setFixedHeight(44)
         lay.addWidget(self.badge)
         grid = QGridLayout()
         self.weighted = QLabel("-")
@@ -46,7 +47,7 @@ class ScorePanel(QWidget):
         self.blockers = QListView()
         self.blockers.setModel(self.blockers_model)
         self.blockers.setEditTriggers(QListView.NoEditTriggers)
-        self.blockers.setMaximumHeight(170)
+        self.blockers.setMaximumHeight(150)
         self.blockers.clicked.connect(self._clicked)
         lay.addWidget(self.blockers)
         self.mlts_title = QLabel("")
@@ -56,6 +57,8 @@ class ScorePanel(QWidget):
         self.mlts_plot = make_plot(left="", bottom="section score (0-7)")
         self.mlts_plot.setMinimumHeight(170)
         lay.addWidget(self.mlts_plot, 1)
+        self.spacer = QWidget()
+        lay.addWidget(self.spacer, 1)
         self._blocker_keys: list[tuple[str, str]] = []
 
     def show_score(self, score: Score) -> None:
@@ -70,6 +73,7 @@ class ScorePanel(QWidget):
         self.blockers_model.setStringList([f"{c}: {n}" for c, n in self._blocker_keys])
         mlts = score.ml_test_score
         self.mlts_plot.setVisible(mlts is not None)
+        self.spacer.setVisible(mlts is None)
         if mlts is None:
             self.mlts_title.setText("ML Test Score: no item carries a maturity (use the ml-test-score-2017 template).")
             return

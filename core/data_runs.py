@@ -1,0 +1,219 @@
+"""Data analyses as whole runs: read the files, compute, and describe the run for storage.
+
+The CLI (``drift``, ``validate``) and the Data tab both call :func:`run_drift`
+and :func:`run_validation` (the GUI through its worker), then
+:func:`record_drift` / :func:`record_validation` to store the run, with its
+inputs' SHA-256 and its settings, in an assessment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.drift import compute_drift
+from core.errors import PreflightError, check_cancel
+from core.profile import ReferenceProfile, build_profile
+from core.schema import Schema, infer_schema, schema_diff
+from core.store.base import utc_now
+from core.tables import KINDS, LoadedTable, preview, read_table
+from core.validation import validate
+
+DRIFT_METHODS = ("auto", "psi", "ks", "wasserstein", "jensenshannon", "chi2")
+
+
+def parse_kind_overrides(categorical: str | None = None, numeric: str | None = None,
+                         text: str | None = None) -> dict[str, str]:
+    """``--categorical a,b --numeric c`` as a {column: kind} mapping; a column named twice is an error."""
+    out: dict[str, str] = {}
+    for kind, spec in (("categorical", categorical), ("numeric", numeric), ("text", text)):
+        for name in [c.strip() for c in (spec or "").split(",") if c.strip()]:
+            if name in out and out[name] != kind:
+                raise PreflightError(f"column {name!r} is given as both {out[name]} and {kind}")
+            out[name] = kind
+    return out
+
+
+def _split(spec: str | None) -> list[str] | None:
+    cols = [c.strip() for c in (spec or "").split(",") if c.strip()]
+    return cols or None
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    method: str = "auto"
+    threshold: float | None = None
+    columns: tuple[str, ...] | None = None
+    kind_overrides: dict = field(default_factory=dict)
+    drift_share: float = 0.5
+    multivariate: bool = True
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "threshold": self.threshold,
+                "columns": list(self.columns) if self.columns else None,
+                "kind_overrides": dict(self.kind_overrides), "drift_share": self.drift_share,
+                "multivariate": self.multivariate}
+
+
+@dataclass(frozen=True)
+class DriftRun:
+    result: dict                 # the contract JSON: reference, current, dataset_drift, columns, ...
+    settings: dict
+    inputs: tuple                # ({"role", "path", "sha256", "size", "rows"}, ...)
+    profile: dict | None         # the reference profile (when the reference was a raw table)
+    started_utc: str
+    finished_utc: str
+
+    @property
+    def summary(self) -> dict:
+        cols = self.result["columns"]
+        return {"dataset_drift": self.result["dataset_drift"], "drifted_share": self.result["drifted_share"],
+                "columns": len(cols), "drifted_columns": [c["name"] for c in cols if c.get("drifted")]}
+
+
+def _input(role: str, table: LoadedTable) -> dict:
+    return {"role": role, "path": table.path, "sha256": table.sha256, "size": table.size, "rows": table.rows,
+            "format": table.format}
+
+
+def _scaled(progress, lo: float, hi: float):
+    if progress is None:
+        return None
+    return lambda f: progress(lo + (hi - lo) * max(0.0, min(1.0, f)))
+
+
+def run_drift(reference_path, current_path, settings: DriftSettings = DriftSettings(), *,
+              reference_profile: dict | None = None, progress=None, cancelled=None) -> DriftRun:
+    """Read both tables (or one table and a stored reference profile) and compute drift."""
+    started = utc_now()
+    if settings.method not in DRIFT_METHODS:
+        raise PreflightError(f"unknown drift method {settings.method!r}; use one of {', '.join(DRIFT_METHODS)}")
+    overrides = dict(settings.kind_overrides)
+    for name, kind in overrides.items():
+        if kind not in KINDS:
+            raise PreflightError(f"column {name!r}: unknown kind {kind!r} (use one of {', '.join(KINDS)})")
+    if reference_profile is None:
+        ref_cols, cur_cols = _columns_of(reference_path), _columns_of(current_path)
+        _check_override_names(overrides, set(ref_cols) | set(cur_cols))
+        ref = read_table(reference_path, kind_overrides=_present(overrides, ref_cols),
+                         progress=_scaled(progress, 0.0, 0.2), cancelled=cancelled)
+        check_cancel(cancelled)
+        cur = read_table(current_path, kind_overrides=_present(overrides, cur_cols),
+                         progress=_scaled(progress, 0.2, 0.4), cancelled=cancelled)
+        kinds = {**cur.kinds, **ref.kinds}
+        reference = ref.df
+        ref_info = ref.info()
+        inputs = (_input("reference", ref), _input("current", cur))
+        warnings = [f"reference: {w}" for w in ref.warnings]
+    else:
+        profile = ReferenceProfile.from_dict(reference_profile)
+        cur_cols = _columns_of(current_path)
+        _check_override_names(overrides, set(cur_cols) | set(profile.columns))
+        cur = read_table(current_path, kind_overrides=_present(overrides, cur_cols),
+                         progress=_scaled(progress, 0.0, 0.4), cancelled=cancelled)
+        kinds = {**cur.kinds, **{n: c["kind"] for n, c in profile.columns.items()}, **overrides}
+        reference = profile
+        src = reference_profile.get("source", {}) if isinstance(reference_profile, dict) else {}
+        ref_info = {"path": src.get("path", "(reference profile)"), "rows": profile.rows,
+                    "columns": len(profile.columns), "sha256": src.get("sha256")}
+        inputs = ({"role": "reference_profile", "path": ref_info["path"], "sha256": ref_info["sha256"],
+                   "size": None, "rows": profile.rows}, _input("current", cur))
+        warnings = []
+    warnings += [f"current: {w}" for w in cur.warnings]
+    result = compute_drift(reference, cur.df, kinds, method=settings.method, threshold=settings.threshold,
+                           columns=list(settings.columns) if settings.columns else None,
+                           drift_share=settings.drift_share, multivariate=settings.multivariate,
+                           progress=_scaled(progress, 0.4, 0.97), cancelled=cancelled)
+    body = result.to_dict()
+    out = {"reference": ref_info, "current": cur.info(), **body, "warnings": warnings + body["warnings"]}
+    prof = None
+    if reference_profile is None:
+        check_cancel(cancelled)
+        prof = build_profile(reference, kinds).to_dict()
+        prof["source"] = {"path": ref_info["path"], "sha256": ref_info["sha256"]}
+    if progress:
+        progress(1.0)
+    return DriftRun(result=out, settings=settings.to_dict(), inputs=inputs, profile=prof, started_utc=started,
+                    finished_utc=utc_now())
+
+
+def _columns_of(path) -> list[str]:
+    return [str(c) for c in preview(path, n=5).df.columns]
+
+
+def _check_override_names(overrides: dict, columns: set) -> None:
+    unknown = [c for c in overrides if c not in columns]
+    if unknown:
+        raise PreflightError("kind given for column(s) in neither table: " + ", ".join(map(repr, unknown)))
+
+
+def _present(overrides: dict, columns) -> dict | None:
+    return {k: v for k, v in overrides.items() if k in set(columns)} or None
+
+
+def record_drift(store, run: DriftRun, *, profile_name: str | None = None) -> int:
+    """Store the run (and the reference profile it built) in the assessment; returns the run id."""
+    run_id = store.add_run("drift", settings=run.settings, inputs=list(run.inputs), result=run.result,
+                           summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
+    if run.profile is not None:
+        name = profile_name or run.result["reference"]["path"].replace("\\", "/").rsplit("/", 1)[-1]
+        store.save_profile(name, run.profile, run_id=run_id, source=run.profile.get("source"))
+    return run_id
+
+
+# ------------------------------------------------------------------ validation
+
+@dataclass(frozen=True)
+class ValidationRun:
+    result: dict                 # {"passed", "rows", "violations": [...]}
+    schema: dict
+    settings: dict
+    inputs: tuple
+    table: LoadedTable = field(repr=False, compare=False)
+    schema_diff: dict | None
+    started_utc: str
+    finished_utc: str
+
+    @property
+    def summary(self) -> dict:
+        v = self.result["violations"]
+        return {"passed": self.result["passed"], "rows": self.result["rows"], "violations": len(v),
+                "critical": sum(1 for x in v if x.get("severity") == "critical")}
+
+
+def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, kind_overrides: dict | None = None,
+                   schema_source: str = "", progress=None, cancelled=None) -> ValidationRun:
+    """Validate a table against a schema, or against one inferred from a reference table."""
+    started = utc_now()
+    if (schema is None) == (infer_from is None):
+        raise PreflightError("give either a schema or a reference table to infer one from")
+    inputs = []
+    diff = None
+    data = read_table(data_path, kind_overrides=kind_overrides or None, progress=_scaled(progress, 0.0, 0.4),
+                      cancelled=cancelled)
+    if infer_from is not None:
+        ref = read_table(infer_from, kind_overrides=kind_overrides or None, progress=_scaled(progress, 0.4, 0.6),
+                         cancelled=cancelled)
+        schema = infer_schema(ref.df, ref.kinds)
+        schema_source = f"inferred from {ref.path}"
+        inputs.append(_input("reference", ref))
+        diff = schema_diff(ref.df, data.df, ref.kinds, data.kinds)
+    inputs.insert(0, _input("data", data))
+    check_cancel(cancelled)
+    result = validate(data.df, schema, kinds=data.kinds, progress=_scaled(progress, 0.6, 1.0), cancelled=cancelled)
+    out = result.to_dict()
+    if data.warnings:
+        out["warnings"] = list(data.warnings)
+    return ValidationRun(result=out, schema=schema.to_dict(), settings={"schema_source": schema_source},
+                         inputs=tuple(inputs), table=data, schema_diff=diff, started_utc=started,
+                         finished_utc=utc_now())
+
+
+def record_validation(store, run: ValidationRun) -> int:
+    result = dict(run.result)
+    result["schema"] = run.schema
+    if run.schema_diff is not None:
+        result["schema_diff"] = run.schema_diff
+    return store.add_run("validation", settings=run.settings, inputs=list(run.inputs), result=result,
+                         summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
