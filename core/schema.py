@@ -116,6 +116,17 @@ def _date_bound(where: _Where, key: str, v) -> str | None:
     raise where.error(key, f"{v!r} is not a date or time")
 
 
+def _non_defaults(spec) -> dict:
+    return {f.name: list(v) if isinstance(v, tuple) else v
+            for f in fields(spec) if (v := getattr(spec, f.name)) != f.default}
+
+
+def _check_keys(where: _Where, d: dict, known: tuple) -> None:
+    for key in d:
+        if key not in known:
+            raise where.error(str(key), "unknown key (known keys: " + ", ".join(known) + ")")
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """The rules for one column; ``None`` means "not checked"."""
@@ -135,12 +146,7 @@ class ColumnSpec:
 
     def to_dict(self) -> dict:
         """Only the keys that differ from the defaults, in schema-file form."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != f.default:
-                out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
+        return _non_defaults(self)
 
     @classmethod
     def from_dict(cls, name: str, d, source: str = "schema") -> "ColumnSpec":
@@ -151,9 +157,7 @@ class ColumnSpec:
             d = {"type": d}
         if not isinstance(d, dict):
             raise where.error(None, f"the rules must be a mapping of keys, got {d!r}")
-        for key in d:
-            if key not in COLUMN_KEYS:
-                raise where.error(str(key), "unknown key (known keys: " + ", ".join(COLUMN_KEYS) + ")")
+        _check_keys(where, d, COLUMN_KEYS)
         kw: dict[str, Any] = {}
         ctype = d.get("type")
         if ctype is not None:
@@ -240,12 +244,7 @@ class DatasetSpec:
     row_count: tuple | None = None
 
     def to_dict(self) -> dict:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != f.default:
-                out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
+        return _non_defaults(self)
 
     @classmethod
     def from_dict(cls, d, source: str = "schema") -> "DatasetSpec":
@@ -254,9 +253,7 @@ class DatasetSpec:
             return cls()
         if not isinstance(d, dict):
             raise where.error(None, f"must be a mapping of keys, got {d!r}")
-        for key in d:
-            if key not in DATASET_KEYS:
-                raise where.error(str(key), "unknown key (known keys: " + ", ".join(DATASET_KEYS) + ")")
+        _check_keys(where, d, DATASET_KEYS)
         kw: dict[str, Any] = {}
         req = d.get("required_columns")
         if req is not None:
@@ -334,6 +331,22 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
+def _yaml_loader():
+    """PyYAML's safe loader with YAML 1.2 booleans: only true/false, so ``allowed: [yes, no]``
+    stays text."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    bool_tag = "tag:yaml.org,2002:bool"
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != bool_tag]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return Loader
+
+
 def load_schema(path) -> Schema:
     """Read a schema from ``.json``, ``.yaml`` or ``.yml`` (other names: JSON, then YAML)."""
     import yaml
@@ -356,7 +369,7 @@ def load_schema(path) -> Schema:
                                      line=exc.lineno) from None
     if data is None:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)

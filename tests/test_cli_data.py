@@ -19,6 +19,14 @@ ARTICLE_SCHEMA = {"user_id": {"type": "string", "unique": True},
                   "credit_score": {"type": "numeric", "range": [300, 850], "max_missing_pct": 0.05}}
 
 
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def run(*args):
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True, text=True,
                           timeout=300)
@@ -88,8 +96,10 @@ def test_validate_passes_with_exit_0_and_writes_schema_and_failures(tables, tmp_
     rows = list(csv.reader(failures.open(encoding="utf-8")))
     assert len(rows) >= 3
     cells = [c for r in rows[1:] for c in r]
-    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
-    assert "'=cmd|' /C calc'!A0" in cells and "'-5" in cells
+    # text cells that a spreadsheet would run as formulas are neutralised; real numbers stay numbers
+    text_cells = [c for c in cells if not _is_number(c)]
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in text_cells)
+    assert "'=cmd|' /C calc'!A0" in cells and "-5" in cells
 
 
 def test_drift_exit_codes_and_json_contract(tables):
