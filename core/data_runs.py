@@ -130,7 +130,7 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
     prof = None
     if reference_profile is None:
         check_cancel(cancelled)
-        prof = build_profile(reference, kinds).to_dict()
+        prof = build_profile(reference, {n: k for n, k in kinds.items() if n in reference.columns}).to_dict()
         prof["source"] = {"path": ref_info["path"], "sha256": ref_info["sha256"]}
     if progress:
         progress(1.0)

@@ -25,7 +25,7 @@ def write_pdf(html: str, path) -> None:
     writer.setCreator("Preflight")
     doc = QTextDocument()
     doc.setHtml(html)
-    layout = writer.pageLayout()
-    rect = layout.paintRectPixels(writer.resolution())
-    doc.setPageSize(QSizeF(rect.width(), rect.height()))
+    # QTextDocument lays out at 96 dpi; give it the printable area in those units so text keeps its size
+    rect = writer.pageLayout().paintRect(QPageLayout.Inch)
+    doc.setPageSize(QSizeF(rect.width() * 96, rect.height() * 96))
     doc.print_(writer)

@@ -1,0 +1,372 @@
+"""The offline report: content and order, escaping, no external resources, JSON copy, verdict, CLI and PDF."""
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy
+import pytest
+
+from core import signing, templates
+from core.audit import verify_chain
+from core.checklist import Item, score
+from core.errors import PreflightError
+from core.handoff import Handoff
+from core.report import build_report, registry, render_html, report_json, write_data, write_report
+from core.store import create_assessment
+
+ROOT = Path(__file__).resolve().parent.parent
+XSS_COLUMN = "<script>alert(1)</script>"
+XSS_NOTE = "<img src=x onerror=alert(1)>"
+XSS_LABEL = '"><svg onload=alert(1)>'
+PASSWORD = "correct horse battery"
+
+
+def drift_result(drifted=True):
+    def numeric(name, psi, drift, score):
+        return {"name": name, "kind": "numeric", "method": "wasserstein", "score": score, "threshold": 0.1,
+                "drifted": drift, "psi": psi, "psi_band": "major" if psi > 0.25 else "moderate" if psi >= 0.1
+                else "stable", "ks_statistic": 0.2, "ks_p_value": 1e-9, "wasserstein": score, "jensen_shannon": 0.1,
+                "missing_share_reference": 0.0, "missing_share_current": 0.02,
+                "histogram": {"edges": [float(i) for i in range(11)], "reference": [5, 9, 14, 20, 22, 14, 9, 4, 2, 1],
+                              "current": [1, 2, 4, 9, 14, 22, 20, 14, 9, 5]}}
+    cols = [numeric("age", 0.03, False, 0.04), numeric("income", 0.41 if drifted else 0.05, drifted, 0.3),
+            numeric(XSS_COLUMN, 0.3 if drifted else 0.02, drifted, 0.2),
+            {"name": "country", "kind": "categorical", "method": "jensenshannon", "score": 0.22, "threshold": 0.1,
+             "drifted": drifted, "psi": 0.5, "psi_band": "major", "chi2_statistic": 120.0, "chi2_p_value": 1e-12,
+             "missing_share_reference": 0.0, "missing_share_current": 0.0,
+             "new_categories": ["XX", "<b>bold</b>"], "new_categories_count": 2,
+             "categories": {"labels": ["DE", "FR", "<i>IT</i>", "XX"], "reference": [50, 30, 20, 0],
+                            "current": [20, 30, 25, 25]}},
+            {"name": "device", "kind": "categorical", "method": "jensenshannon", "score": 0.01, "threshold": 0.1,
+             "drifted": False, "psi": 0.001, "psi_band": "stable"}]
+    share = sum(c["drifted"] for c in cols) / len(cols)
+    return {"reference": {"path": "/data/train.csv", "rows": 5000, "columns": 5, "sha256": "a" * 64},
+            "current": {"path": "/data/prod-<week>.csv", "rows": 4800, "columns": 5, "sha256": "b" * 64},
+            "dataset_drift": share >= 0.5, "drifted_share": share, "drift_share_threshold": 0.5, "method": "auto",
+            "columns": cols, "multivariate": {"auc": 0.81, "drifted": True, "threshold": 0.55,
+                                              "top_features": [{"name": "income", "importance": 0.2}]},
+            "warnings": ["column 'notes' is text; not analysed <check>"]}
+
+
+VALIDATION_FAIL = {"passed": False, "rows": 4800, "schema": "fraud-schema.yaml", "violations": [
+    {"column": "age", "check": "range", "severity": "high", "count": 300, "fraction": 0.0625, "threshold": 0.01,
+     "examples": [{"row": 3, "value": -4}, {"row": 9, "value": 212}], "message": "age outside [0, 120]"},
+    {"column": XSS_COLUMN, "check": "type_mismatch", "severity": "critical", "count": 1, "fraction": 0.0002,
+     "threshold": 0, "examples": [{"row": 7, "value": "<script>x</script>"}], "message": "text in a numeric column"}]}
+INPUTS = [{"role": "reference", "path": "/data/train.csv", "sha256": "a" * 64, "size": 123456, "rows": 5000},
+          {"role": "current", "path": "/data/prod-<week>.csv", "sha256": "b" * 64, "size": 120000, "rows": 4800}]
+GOOD_HANDOFF = Handoff(model_location="s3://models/fraud-v2.pkl", model_version="2.1", baseline_accuracy=0.91,
+                       baseline_p95_latency_ms=142.0, data_privacy_review_completed=True, security_scan_completed=True,
+                       model_card_ref="docs/model-card.md", alert_recipients=("oncall@example.com",))
+
+
+def add_runs(store, drifted=True, validation=VALIDATION_FAIL):
+    store.add_run("drift", settings={"method": "auto", "drift_share": 0.5}, inputs=INPUTS,
+                  result=drift_result(drifted), summary={"dataset_drift": drifted},
+                  started_utc="2025-03-01T10:00:00Z", finished_utc="2025-03-01T10:00:05Z")
+    store.add_run("validation", settings={"schema": "fraud-schema.yaml"}, inputs=INPUTS[1:], result=validation,
+                  summary={"passed": validation["passed"]}, started_utc="2025-03-01T10:01:00Z",
+                  finished_utc="2025-03-01T10:01:02Z")
+
+
+def make_sample(tmp_path, name="Fraud scoring Q3"):
+    """A realistic, not-ready assessment: blockers, drift, failed validation, changed evidence, two signatures."""
+    store = create_assessment(tmp_path / "sample.preflight", name=name, system="fraud-scorer v2",
+                              owner="Risk ML <team>", items=templates.load("seed").items, template="seed")
+    for n, item in enumerate(store.items()):
+        if n % 3:
+            store.update_item(item.id, status="done", notes=f"checked in sprint {n}")
+    first = store.items()[0]
+    store.update_item(first.id, notes=XSS_NOTE)
+    add_runs(store)
+    signing.save_handoff(store, replace(GOOD_HANDOFF, baseline_accuracy=0.6, security_scan_completed=False),
+                         {"intended_use": "Scoring card payments <b>only</b>."})
+    evidence = tmp_path / "scan-report.txt"
+    evidence.write_text("scan ok\n")
+    signing.attach_evidence(store, evidence, label=XSS_LABEL)
+    store.link_evidence(first.id, file_id=1)
+    store.link_evidence(first.id, run_id=1)
+    evidence.write_text("scan ok, edited later\n")
+    signing.add_user(store, "Paula <Preparer>", "preparer", PASSWORD)
+    signing.add_user(store, "Rita Reviewer", "reviewer", PASSWORD)
+    signing.sign(store, 1, PASSWORD, "authorship")
+    signing.sign(store, 2, PASSWORD, "review")
+    return store
+
+
+@pytest.fixture
+def sample(tmp_path):
+    store = make_sample(tmp_path)
+    yield store
+    store.close()
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.urls, self.ids = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for key, value in attrs:
+            if key in ("src", "href"):
+                self.urls.append(value or "")
+            if key == "id":
+                self.ids.append(value)
+
+
+def parse(html_text):
+    p = Tags()
+    p.feed(html_text)
+    return p
+
+
+def assert_safe(html_text):
+    for raw in (XSS_COLUMN, XSS_NOTE, "<svg onload", "<b>bold</b>", "<i>IT</i>", "<script>x</script>"):
+        assert raw not in html_text
+    p = parse(html_text)
+    assert "script" not in p.tags and "iframe" not in p.tags and "link" not in p.tags
+    assert all(u.startswith(("data:", "#")) for u in p.urls), [u for u in p.urls if not u.startswith(("data:", "#"))]
+    assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:|//)", html_text, re.I)
+    assert "onerror=" not in html_text.replace("onerror=alert(1)&gt;", "")
+
+
+# ---------------------------------------------------------------------------- HTML
+
+def test_html_is_self_contained_and_escapes_everything(sample):
+    data = build_report(sample)
+    for charts in ("svg", "img", "none"):
+        text = render_html(data, charts=charts)
+        assert_safe(text)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text          # shown, but as text
+        assert "&lt;img src=x onerror=alert(1)&gt;" in text
+        assert "Paula &lt;Preparer&gt;" in text and "Risk ML &lt;team&gt;" in text
+    svg_page = render_html(data, charts="svg")
+    assert svg_page.count("<svg ") >= 4 and "data:image" not in svg_page
+    assert "<svg" not in render_html(data, charts="none")
+
+
+def test_img_charts_are_wellformed_escaped_svg(sample):
+    text = render_html(build_report(sample), charts="img")
+    images = re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', text)
+    assert len(images) >= 4
+    titles = []
+    for b64 in images:
+        doc = base64.b64decode(b64).decode("utf-8")
+        root = ET.fromstring(doc)                                        # well-formed XML
+        assert not [e for e in root.iter() if e.tag.endswith("script")]
+        titles += [t.text or "" for t in root.iter() if t.tag.endswith("text")]
+    assert any(XSS_COLUMN in t for t in titles)                          # the name is drawn as text
+
+
+def test_sections_in_order_with_their_content(sample):
+    text = render_html(build_report(sample))
+    ids = [i for i in parse(text).ids if not i.startswith("run-")]
+    assert ids == ["verdict", "checklist", "runs", "handoff", "evidence", "signatures", "audit", "manifest"]
+    assert "Fraud scoring Q3" in text and "NOT READY" in text
+    head = sample.verify_audit().head_hash
+    assert head in text and str(sample.verify_audit().count) in text
+    for needle in ("Population stability index", "DRIFT", "age outside [0, 120]", "row 3: -4", "changed",
+                   "Sign-off stage", "reviewed", "authorship", "baseline accuracy 0.6 is below the minimum 0.7",
+                   "a" * 64, numpy.__version__, "Scoring card payments &lt;b&gt;only&lt;/b&gt;."):
+        assert needle in text, needle
+
+
+def test_verdict_names_every_failing_gate(sample):
+    v = build_report(sample).verdict
+    assert v["status"] == "not_ready" and v["ready"] is False and v["technical_ready"] is False
+    states = {c["key"]: c["state"] for c in v["checks"]}
+    assert states == {"checklist": "fail", "handoff": "fail", "drift": "fail", "validation": "fail",
+                      "evidence": "fail", "audit": "pass", "signoff": "warn"}
+    text = " ".join(v["reasons"])
+    for needle in ("Checklist", "Production handoff", "dataset drift detected", "2 violation(s)", "changed",
+                   "stage: reviewed"):
+        assert needle in text
+
+
+def _ready_assessment(tmp_path):
+    items = [replace(i, status="done") for i in templates.load("seed").items]
+    store = create_assessment(tmp_path / "ready.preflight", name="Ready one", items=items)
+    add_runs(store, drifted=False, validation={"passed": True, "rows": 10, "violations": []})
+    signing.save_handoff(store, GOOD_HANDOFF)
+    for name, role in (("Ann", "preparer"), ("Rob", "reviewer"), ("Amy", "approver")):
+        signing.add_user(store, name, role, PASSWORD)
+    return store
+
+
+def test_ready_then_an_edit_invalidates_the_signatures(tmp_path):
+    store = _ready_assessment(tmp_path)
+    assert build_report(store).verdict["status"] == "pending_signoff"
+    for uid, meaning in ((1, "authorship"), (2, "review"), (3, "approval")):
+        signing.sign(store, uid, PASSWORD, meaning)
+    data = build_report(store)
+    assert data.verdict["status"] == "ready" and data.stage == "approved"
+    drift = data.verdict["checks"][2]
+    assert drift["state"] == "warn" and "multivariate" in drift["reasons"][0]  # warns, does not block
+    assert "READY FOR PRODUCTION" in render_html(data)
+    store.update_item(store.items()[0].id, notes="edited after approval")
+    data = build_report(store)
+    assert data.stage == "unsigned" and data.verdict["status"] == "pending_signoff"
+    assert [s["valid"] for s in data.signatures] == [False, False, False]
+    text = render_html(data)
+    assert text.count("INVALID") == 3 and "notes: empty -&gt; edited after approval" in text
+    store.close()
+
+
+def test_older_or_odd_runs_do_not_break_the_report(tmp_path):
+    store = create_assessment(tmp_path / "odd.preflight", name="Odd")
+    store.add_run("drift", settings={}, inputs=[], result={}, started_utc="2025-01-01T00:00:00Z")
+    store.add_run("drift", settings={}, inputs={"reference": "c" * 64}, started_utc="2025-01-01T00:00:00Z",
+                  result={"columns": [{"name": "x"}, "junk", {"name": "y", "drifted": True, "histogram": {}}],
+                          "multivariate": None, "dataset_drift": None})
+    store.add_run("validation", settings={}, inputs=[], result={"violations": [{"check": "range"}]},
+                  started_utc="2025-01-01T00:00:00Z")
+    store.add_run("canary", settings={"split": 0.1}, inputs=[], result={"p_value": 0.2, "nested": {"a": 1}},
+                  summary={"promote": True}, started_utc="2025-01-01T00:00:00Z")
+    data = build_report(store)
+    text = render_html(data)
+    assert "Canary run #4" in text and "promote" in text and "nested" in text
+    assert "c" * 64 in text and "Drift run #2" in text
+    assert data.verdict["status"] == "not_ready" and data.verdict["checks"][2]["state"] == "warn"
+    store.close()
+
+
+def test_a_failing_renderer_falls_back_to_the_generic_view(tmp_path):
+    @registry.register("exploding-kind")
+    def render(run):
+        raise KeyError("missing")
+    try:
+        store = create_assessment(tmp_path / "x.preflight", name="X")
+        store.add_run("exploding-kind", settings={}, inputs=[], result={"ok": 1}, summary={"n": 2},
+                      started_utc="2025-01-01T00:00:00Z")
+        text = render_html(build_report(store))
+        assert "could not be shown in full" in text and "KeyError" in text
+        store.close()
+    finally:
+        registry._RENDERERS.pop("exploding-kind")
+    assert {"drift", "validation"} <= set(registry.kinds())
+
+
+# ---------------------------------------------------------------------------- JSON
+
+def test_json_is_the_complete_roundtripping_copy(sample):
+    data = build_report(sample)
+    doc = report_json(data)
+    assert json.loads(json.dumps(doc)) == doc
+    rebuilt = score([Item(**i) for i in doc["checklist"]["items"]], doc["checklist"]["readiness_threshold"])
+    assert rebuilt.to_dict() == {k: v for k, v in doc["checklist"]["score"].items()
+                                 if k not in ("done_weight", "applicable_weight", "reasons")}
+    assert rebuilt.weighted_score == data.score["weighted_score"]
+    events = doc["audit"]["events"]
+    assert len(events) == sample.verify_audit().count
+    check = verify_chain(events)
+    assert check.ok and check.head_hash == doc["audit"]["verification"]["head_hash"]
+    assert doc["runs"][0]["result"]["columns"][1]["histogram"]["current"][5] == 22
+    assert doc["evidence"]["reverification"][0]["status"] == "changed"
+    assert [s["meaning"] for s in doc["signatures"]["signatures"]] == ["authorship", "review"]
+    assert doc["signatures"]["signatures"][0]["user_name"] == "Paula <Preparer>"
+    assert doc["handoff"]["validation"]["failed"] == ["baseline_accuracy", "security_scan"]
+    m = doc["manifest"]
+    assert m["libraries"]["numpy"] == numpy.__version__ and m["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert [i["sha256"] for r in m["runs"] for i in r["inputs"]] == ["a" * 64, "b" * 64, "b" * 64]
+    assert m["runs"][0]["settings"] == {"method": "auto", "drift_share": 0.5}
+
+
+def test_write_report_files_and_refusals(sample, tmp_path):
+    out = tmp_path / "r.json"
+    write_report(sample, out, generated_utc="2025-05-01T00:00:00Z")
+    assert json.loads(out.read_text())["generated_utc"] == "2025-05-01T00:00:00Z"
+    data = build_report(sample)
+    write_data(data, tmp_path / "r.html")
+    assert_safe((tmp_path / "r.html").read_text(encoding="utf-8"))
+    with pytest.raises(PreflightError, match="no PDF writer"):
+        write_data(data, tmp_path / "r.pdf", {})
+    with pytest.raises(PreflightError, match="suffix"):
+        write_data(data, tmp_path / "r.docx")
+    with pytest.raises(PreflightError, match="does not exist"):
+        write_data(data, tmp_path / "nope" / "r.html")
+    seen = {}
+    write_data(data, tmp_path / "r.pdf", {".pdf": lambda html, path: (seen.update(html=html),
+                                                                      Path(path).write_bytes(b"%PDF-1.4"))})
+    assert "data:image/svg+xml;base64," in seen["html"] and "<svg " not in seen["html"]
+    assert (tmp_path / "r.pdf").read_bytes() == b"%PDF-1.4"
+    with pytest.raises(PreflightError, match="produced no file"):
+        write_data(data, tmp_path / "r.pdf", {".pdf": lambda html, path: None})
+    assert (tmp_path / "r.pdf").read_bytes() == b"%PDF-1.4" and len(list(tmp_path.glob(".*tmp*"))) == 0
+
+
+# ---------------------------------------------------------------------------- CLI and PDF
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True, text=True,
+                          env=env or dict(os.environ), timeout=120)
+
+
+def run_cli(capsys, *args):
+    from core import cli as core_cli
+    code = core_cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_error(result, needle):
+    code, _out, err = result
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], err
+
+
+def test_cli_writes_html_and_json_and_refuses_bad_input(sample, tmp_path, capsys, monkeypatch):
+    from core import cli as core_cli
+    sample.close()
+    f = tmp_path / "sample.preflight"
+    code, out, err = run_cli(capsys, "report", f, "--out", tmp_path / "r.html", "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["status"] == "not_ready" and info["format"] == "html" and info["bytes"] > 10_000
+    assert_safe((tmp_path / "r.html").read_text(encoding="utf-8"))
+    code, out, _ = run_cli(capsys, "report", f, "--out", tmp_path / "r.json")
+    assert code == 0 and "NOT READY" in out
+    assert json.loads((tmp_path / "r.json").read_text())["assessment"]["name"] == "Fraud scoring Q3"
+    assert_error(run_cli(capsys, "report", f, "--out", tmp_path / "r.txt"), "unsupported report format")
+    junk = tmp_path / "junk.preflight"
+    junk.write_text("not a database")
+    assert_error(run_cli(capsys, "report", junk, "--out", tmp_path / "j.html"), "not a Preflight assessment")
+    assert_error(run_cli(capsys, "report", tmp_path / "missing.preflight", "--out", tmp_path / "m.html"),
+                 "no such file")
+    assert_error(run_cli(capsys, "report", f, "--out", tmp_path / "no-dir" / "m.html"), "does not exist")
+    monkeypatch.setattr(core_cli, "EXTRA_WRITERS", {})
+    assert_error(run_cli(capsys, "report", f, "--out", tmp_path / "r.pdf"), "no PDF writer")
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_cli_pdf_renders_headless(sample, tmp_path):
+    sample.close()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.pop("DISPLAY", None)
+    out = tmp_path / "r.pdf"
+    proc = cli("report", tmp_path / "sample.preflight", "--out", out, env=env)
+    assert proc.returncode == 0, proc.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", raw))
+    assert pages > 2 and len(raw) > 20_000
+    png = tmp_path / "page"
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(out), str(png)], check=True,
+                       timeout=60)
+    elif shutil.which("gs"):
+        subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=png16m", "-r40", "-dFirstPage=1",
+                        "-dLastPage=1", f"-sOutputFile={png}-1.png", str(out)], check=True, timeout=60)
+    else:
+        pytest.skip("neither pdftoppm nor ghostscript is installed")
+    pages_png = list(tmp_path.glob("page*.png"))
+    assert pages_png and pages_png[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
