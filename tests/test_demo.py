@@ -1,0 +1,30 @@
+"""The demo assessment: created once in PREFLIGHT_HOME (never the real user directory), with live examples."""
+
+import os
+from pathlib import Path
+
+from core import paths
+from core.checklist import score
+from core.demo import open_or_create_demo
+
+
+def test_demo_is_created_in_the_isolated_home_with_runs_and_evidence(_isolated_home):
+    assert paths.data_dir() == Path(os.environ["PREFLIGHT_HOME"]) == _isolated_home
+    store = open_or_create_demo()
+    try:
+        assert store.path == _isolated_home / "demo.preflight"
+        items = store.items()
+        assert len(items) == 14 and sum(i.status == "done" for i in items) == 4
+        assert any(i.notes for i in items)
+        kinds = [r["kind"] for r in store.runs(with_result=False)]
+        assert kinds == ["drift", "validation"]
+        drift = store.latest_run("drift")["result"]
+        assert drift["dataset_drift"] is True
+        assert {c["name"] for c in drift["columns"] if c["drifted"]} >= {"transaction_amount", "channel"}
+        assert len(store.links()) == 2 and store.verify_audit().ok
+        assert not score(items).ready
+    finally:
+        store.close()
+    again = open_or_create_demo()  # second start opens the same file
+    assert len(again.runs()) == 2
+    again.close()
