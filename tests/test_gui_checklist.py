@@ -74,7 +74,7 @@ def test_ready_badge_when_everything_critical_is_done(window):
 def test_edit_survives_closing_and_reopening(window, qtbot, tmp_path):
     tab = window.checklist_tab
     _set_status(tab, "Load testing", "done")
-    index = tab.proxy.index(_row(tab, "Load testing"), 7)
+    index = tab.proxy.index(_row(tab, "Load testing"), 8)
     tab.proxy.setData(index, "Tested at 1,200 rps", Qt.EditRole)
     path = window.context.store.path
     window.close()

@@ -327,6 +327,9 @@ def test_validation_run_preselects_the_validation_item_and_reopens(qtbot, env, f
     assert tab.history.attach_dialog().list.currentItem().text().endswith("Data validation pipeline")
     path = store.path
     tab.context.set_store(open_assessment(path))
-    assert tab.history.model.rowCount() == 1 and tab.validation.violations_model.rowCount() == 0
+    # reopening shows the newest stored validation at once
+    assert tab.history.model.rowCount() == 1 and tab.validation.violations_model.rowCount() == 1
+    tab.validation.show_result(None)
+    assert tab.validation.violations_model.rowCount() == 0
     tab.history.select_run(tab.history.model.run_at(0)["id"])
     assert tab.validation.violations_model.rowCount() == 1

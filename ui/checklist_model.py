@@ -9,8 +9,8 @@ from core.checklist import PRIORITIES, STATUSES, Item
 
 COLUMNS = (
     ("category", "Category"), ("name", "Item"), ("priority", "Priority"), ("status", "Status"),
-    ("maturity", "Maturity"), ("owner", "Owner"), ("due_date", "Due"), ("notes", "Notes"),
-    ("requirement", "Requirement"), ("evidence", "Evidence"),
+    ("maturity", "Maturity"), ("evidence", "Evidence"), ("owner", "Owner"), ("due_date", "Due"),
+    ("notes", "Notes"), ("requirement", "Requirement"),
 )
 EDITABLE = {"name", "priority", "status", "maturity", "owner", "due_date", "notes", "requirement", "category"}
 CHOICES = {"priority": PRIORITIES, "status": STATUSES, "maturity": ("", "0", "0.5", "1")}

@@ -94,7 +94,7 @@ class ChecklistTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((120, 230, 80, 100, 70, 90, 85, 260, 300, 70)):
+        for col, width in enumerate((115, 240, 75, 95, 70, 70, 80, 80, 300, 300)):
             self.table.setColumnWidth(col, width)
 
         left = QWidget()

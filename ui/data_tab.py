@@ -107,6 +107,24 @@ class DataTab(QWidget):
         self.validation.set_schema(schema, f"{len(schema.columns)} column rules · stored in the assessment"
                                    if schema is not None else "")
         self.history.reset()
+        self._show_latest_runs()
+
+    def _show_latest_runs(self) -> None:
+        """Show the newest stored drift and validation results, and their input files when still on disk."""
+        store = self.context.store
+        latest = {}
+        for run in store.runs(with_result=False):
+            if run["kind"] in ("drift", "validation"):
+                latest[run["kind"]] = run
+        for kind in ("validation", "drift"):
+            if kind in latest:
+                self.show_run(latest[kind]["id"], switch=True)
+        drift = latest.get("drift")
+        if drift:
+            paths = {i.get("role"): i.get("path") for i in drift.get("inputs") or []}
+            ref, cur = paths.get("reference"), paths.get("current")
+            if ref and cur and Path(ref).is_file() and Path(cur).is_file():
+                self.set_paths(ref, cur)
 
     def set_paths(self, reference: str | None = None, current: str | None = None) -> None:
         """Choose the input files (as a drop or the Browse... dialog would) and preview them."""

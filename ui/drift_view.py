@@ -3,7 +3,7 @@
 The histogram plot shows the selected column: reference and current distributions
 overlaid as step curves (numeric and datetime columns) or paired bars (categorical
 and boolean columns), both as shares of their table.  The PSI chart covers every
-column, coloured by PSI band, with the 0.1 and 0.2 band limits drawn.
+column, coloured by PSI band, with the 0.1 and 0.25 band limits drawn.
 """
 
 from __future__ import annotations
@@ -180,10 +180,10 @@ class DriftView(QWidget):
         values = [c.get("psi") or 0.0 for c in cols]
         colours = [BAND_BAR_COLOURS.get(c.get("psi_band"), BAND_BAR_COLOURS[None]) for c in cols]
         bar_chart(self.psi_plot, [str(c["name"]) for c in cols], values, colours=colours, horizontal=True)
-        for limit in (0.1, 0.2):
+        for limit in (0.1, 0.25):
             self.psi_plot.addItem(pg.InfiniteLine(pos=limit, angle=90,
                                                   pen=pg.mkPen((87, 96, 106), style=Qt.DashLine)))
-        self.psi_plot.setXRange(0, max(0.25, max(values) * 1.05), padding=0.02)
+        self.psi_plot.setXRange(0, max(0.3, max(values) * 1.05), padding=0.02)
         self.psi_plot.setYRange(-0.6, len(cols) - 0.4, padding=0)
 
     def _bottom_axis(self, dates: bool) -> None:
