@@ -74,13 +74,22 @@ def stage(store) -> str:
 
 
 def sign(store, user_id: int, password: str, meaning: str, override_reason: str | None = None) -> int:
-    """Sign the current content.  Every refusal is recorded in the audit trail, then raised."""
+    """Sign the current content.  Every refusal is recorded in the audit trail, then raised.
+
+    The evidence files are re-hashed first: a file that changed or went missing since it was attached
+    blocks signing, so a signature never vouches for evidence that is no longer what was recorded.
+    """
     user = next((u for u in store.users() if u["id"] == user_id), None)
     if user is None:
         raise PreflightError(f"user {user_id} does not exist in this assessment")
     try:
         if not so.verify_password(password, store.user_password_record(user_id)):
             raise PreflightError(f"wrong password for {user['name']}")
+        flagged = [r for r in reverify_evidence(store) if r.status != "ok"]
+        if flagged:
+            listed = "; ".join(f"{r.label or r.path}: {r.status}" for r in flagged[:5])
+            raise PreflightError(f"cannot sign: {len(flagged)} evidence file(s) no longer match what was attached "
+                                 f"({listed}); re-attach or remove them first")
         content = current_content(store)
         states = so.signature_states(
             [so.Signature.from_dict(r) for r in store.signature_rows()],
