@@ -51,11 +51,28 @@ def sha256_text(text: str) -> str:
 
 
 def sha256_file(path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+    return hash_stream(path, chunk=chunk)[0]
+
+
+def hash_stream(path, progress=None, cancelled=None, *, base: int = 0, total: int = 0,
+                chunk: int = 1 << 20) -> tuple[str, int]:
+    """SHA-256 and size of a file read in chunks.
+
+    ``progress`` gets ``(base + bytes read) / total`` when ``total`` is given (so several files can share one
+    progress bar); ``cancelled()`` is checked between chunks.
+    """
+    from core.errors import check_cancel
+
+    digest = hashlib.sha256()
+    size = 0
     with open(path, "rb") as fh:
         while True:
+            check_cancel(cancelled)
             block = fh.read(chunk)
             if not block:
                 break
-            h.update(block)
-    return h.hexdigest()
+            digest.update(block)
+            size += len(block)
+            if progress is not None and total:
+                progress(min(1.0, (base + size) / total))
+    return digest.hexdigest(), size

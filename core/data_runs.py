@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
 
 from core.drift import compute_drift
 from core.errors import PreflightError, check_cancel

@@ -18,6 +18,7 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
+from core.canonical import hash_stream
 from core.errors import InputFileError, PreflightError, check_cancel
 
 EMBED_LIMIT = 20 * 1024 * 1024
@@ -55,19 +56,7 @@ class EvidenceFile:
 
 
 def _hash_stream(path: str, progress=None, cancelled=None, base: int = 0, total: int = 0) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        while True:
-            check_cancel(cancelled)
-            block = fh.read(_CHUNK)
-            if not block:
-                break
-            digest.update(block)
-            size += len(block)
-            if progress is not None and total:
-                progress(min(1.0, (base + size) / total))
-    return digest.hexdigest(), size
+    return hash_stream(path, progress, cancelled, base=base, total=total, chunk=_CHUNK)
 
 
 def describe_file(path, label: str = "", *, embed: bool = False,

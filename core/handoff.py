@@ -20,13 +20,13 @@ performance and load-test runs.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
 
-from core.errors import InputFileError, PreflightError, check_cancel
+from core.canonical import hash_stream
+from core.errors import InputFileError, PreflightError
 
 MIN_ACCURACY = 0.7
 MAX_P95_MS = 500.0
@@ -335,19 +335,7 @@ def hash_training_data(path, progress=None, cancelled=None, chunk: int = 1 << 20
     if os.path.isdir(path):
         raise InputFileError(path, "is a folder; choose the training data file itself")
     try:
-        total = os.path.getsize(path)
-        digest = hashlib.sha256()
-        done = 0
-        with open(path, "rb") as fh:
-            while True:
-                check_cancel(cancelled)
-                block = fh.read(chunk)
-                if not block:
-                    break
-                digest.update(block)
-                done += len(block)
-                if progress is not None and total:
-                    progress(min(1.0, done / total))
+        digest, size = hash_stream(path, progress, cancelled, total=os.path.getsize(path), chunk=chunk)
     except FileNotFoundError:
         raise InputFileError(path, "file not found") from None
     except PermissionError:
@@ -356,4 +344,4 @@ def hash_training_data(path, progress=None, cancelled=None, chunk: int = 1 << 20
         raise InputFileError(path, f"cannot read the file ({exc.strerror or exc})") from None
     if progress is not None:
         progress(1.0)
-    return digest.hexdigest(), done
+    return digest, size

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core import templates
-from core.errors import Cancelled, check_cancel
+from core.errors import check_cancel
 from core.store import create_assessment, open_assessment
 from ui.context import AssessmentContext
 from ui.main_window import MainWindow

@@ -16,7 +16,6 @@ from core import templates
 from core.checklist import Item
 from core.errors import AssessmentFileError, PreflightError
 from core.store import SCHEMA_VERSION, Assessment, create_assessment, open_assessment
-from core.store.base import StoreBase
 from core.store.migrations import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,6 @@ validate: exit 0 passed, 1 violations, 2 error.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 from core import data_runs
 from core.cli.output import emit_json, fmt_num, open_existing, table
