@@ -95,11 +95,11 @@ def make_sample(tmp_path, name="Fraud scoring Q3"):
     signing.attach_evidence(store, evidence, label=XSS_LABEL)
     store.link_evidence(first.id, file_id=1)
     store.link_evidence(first.id, run_id=1)
-    evidence.write_text("scan ok, edited later\n")
     signing.add_user(store, "Paula <Preparer>", "preparer", PASSWORD)
     signing.add_user(store, "Rita Reviewer", "reviewer", PASSWORD)
     signing.sign(store, 1, PASSWORD, "authorship")
     signing.sign(store, 2, PASSWORD, "review")
+    evidence.write_text("scan ok, edited later\n")  # changed after signing: the report must flag it
     return store
 
 
