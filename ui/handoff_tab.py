@@ -91,8 +91,7 @@ class HandoffTab(QWidget):
         self.evidence.reset()
         self.model_card.reset()
         self.refresh_stored_views()
-        if self.isVisible():
-            self._auto_reverify()
+        self._auto_reverify()  # evidence is re-hashed (in the worker) whenever a file is opened
 
     def refresh_stored_views(self) -> None:
         """Re-read signatures, evidence and the audit log (quick store reads)."""
@@ -214,5 +213,11 @@ class HandoffTab(QWidget):
     def reverify_evidence(self) -> None:
         """Re-hash every evidence file in the worker and show ok / changed / missing."""
         files, blobs = signing.evidence_snapshot(self.context.store)
-        self.run_task("Re-verifying evidence", evidence.reverify, files, blobs,
-                      on_result=self.evidence.show_reverification)
+        self.run_task("Re-verifying evidence", evidence.reverify, files, blobs, on_result=self._reverified)
+
+    def _reverified(self, results) -> None:
+        self.evidence.show_reverification(results)
+        flagged = [r for r in results if r.status != "ok"]
+        if flagged:
+            self.context.status_message.emit(
+                f"{len(flagged)} evidence file(s) changed or missing since attached - see Handoff & Sign-off")
