@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,8 @@ def hash_stream(path, progress=None, cancelled=None, *, base: int = 0, total: in
             if progress is not None and total:
                 progress(min(1.0, (base + size) / total))
     return digest.hexdigest(), size
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 with microseconds and a ``Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

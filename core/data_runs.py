@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-from core.drift import compute_drift
 from core.errors import PreflightError, check_cancel
-from core.profile import ReferenceProfile, build_profile
+from core.profile import ReferenceProfile, profile_from_summaries
 from core.schema import Schema, infer_schema, schema_diff
-from core.store.base import utc_now
+from core.canonical import utc_now
 from core.tables import KINDS, LoadedTable, preview, read_table
 from core.validation import validate
 
@@ -83,8 +82,14 @@ def _scaled(progress, lo: float, hi: float):
 
 
 def run_drift(reference_path, current_path, settings: DriftSettings = DriftSettings(), *,
-              reference_profile: dict | None = None, progress=None, cancelled=None) -> DriftRun:
-    """Read both tables (or one table and a stored reference profile) and compute drift."""
+              reference_profile: dict | None = None, want_profile: bool = True, progress=None,
+              cancelled=None) -> DriftRun:
+    """Read both tables (or one table and a stored reference profile) and compute drift.
+
+    With ``want_profile`` the run also carries the reference profile (bin edges, category sets, moments,
+    a quantile sketch) for :func:`record_drift` to store, built from the summaries the drift computation
+    already made.
+    """
     started = utc_now()
     if settings.method not in DRIFT_METHODS:
         raise PreflightError(f"unknown drift method {settings.method!r}; use one of {', '.join(DRIFT_METHODS)}")
@@ -120,6 +125,8 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
                    "size": None, "rows": profile.rows}, _input("current", cur))
         warnings = []
     warnings += [f"current: {w}" for w in cur.warnings]
+    from core.drift import compute_drift  # scipy is imported only when drift is computed
+
     result = compute_drift(reference, cur.df, kinds, method=settings.method, threshold=settings.threshold,
                            columns=list(settings.columns) if settings.columns else None,
                            drift_share=settings.drift_share, multivariate=settings.multivariate,
@@ -127,9 +134,8 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
     body = result.to_dict()
     out = {"reference": ref_info, "current": cur.info(), **body, "warnings": warnings + body["warnings"]}
     prof = None
-    if reference_profile is None:
-        check_cancel(cancelled)
-        prof = build_profile(reference, {n: k for n, k in kinds.items() if n in reference.columns}).to_dict()
+    if reference_profile is None and want_profile:
+        prof = profile_from_summaries(result.reference_summaries, kinds, len(reference)).to_dict()
         prof["source"] = {"path": ref_info["path"], "sha256": ref_info["sha256"]}
     if progress:
         progress(1.0)

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
@@ -105,6 +105,9 @@ class DriftResult:
     method: str
     multivariate: dict | None
     warnings: tuple
+    #: the reference columns' summaries (sorted values, counts) when the reference was a raw table; they
+    #: become the stored reference profile without a second pass over the data (not part of to_dict)
+    reference_summaries: dict = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return json.loads(dumps({
@@ -243,10 +246,16 @@ def compute_drift(reference, current: pd.DataFrame, kinds: dict[str, str], *, me
     run_mv = multivariate and not is_profile
     col_part = 0.85 if run_mv else 1.0
 
+    summaries: dict = {}
+
     def ref_getter(name):
         if is_profile:
             return lambda: reference.reference_column(name)
-        return lambda: summarise_column(reference[name], kinds[name], name, "reference")
+
+        def summarise():
+            summaries[name] = summarise_column(reference[name], kinds[name], name, "reference")
+            return summaries[name]
+        return summarise
 
     stats: dict[str, dict] = {}
     with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
@@ -284,7 +293,8 @@ def compute_drift(reference, current: pd.DataFrame, kinds: dict[str, str], *, me
     if progress is not None:
         progress(1.0)
     return DriftResult(tuple(cols), bool(analysed) and drifted_share >= drift_share,
-                       float(drifted_share), float(drift_share), method, mv, tuple(warnings))
+                       float(drifted_share), float(drift_share), method, mv, tuple(warnings),
+                       reference_summaries=summaries)
 
 
 def _verdicts(names, kinds, stats, method, threshold, warnings) -> list[ColumnDrift]:

@@ -198,8 +198,19 @@ def _numeric_to_dict(ref: NumericRef) -> dict:
         else:
             probs = sketch_probs(ref.count)
             out["sketch"] = {"type": "quantiles", "probs": probs.tolist(),
-                             "values": np.quantile(ref.sample, probs).tolist()}
+                             "values": sorted_quantiles(ref.sample, probs).tolist()}
     return out
+
+
+def sorted_quantiles(sorted_values: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """``np.quantile(a, probs)`` (linear method) for an already sorted ``a``, without re-partitioning it."""
+    n = sorted_values.size
+    pos = np.asarray(probs, dtype=float) * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    a_lo, a_hi = sorted_values[lo], sorted_values[hi]
+    return a_lo + (a_hi - a_lo) * frac
 
 
 def sketch_probs(n: int) -> np.ndarray:
@@ -284,6 +295,28 @@ def check_kinds(kinds: dict) -> None:
                                  f"{', '.join(KINDS)}")
 
 
+def summary_entry(kind: str, summary) -> dict:
+    """The stored form of one column's NumericRef / CategoricalRef."""
+    if kind in NUMERIC_KINDS:
+        return _numeric_to_dict(summary)
+    counts = summary.counts
+    entry = {"count": sum(counts.values()), "missing": summary.missing}
+    if len(counts) > MAX_PROFILE_CATEGORIES:
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PROFILE_CATEGORIES]
+        kept = dict(top)
+        entry.update(categories=kept, truncated=True, other_count=sum(counts.values()) - sum(kept.values()))
+    else:
+        entry.update(categories=counts, truncated=False, other_count=0)
+    return entry
+
+
+def profile_from_summaries(summaries: dict, kinds: dict[str, str], rows: int) -> ReferenceProfile:
+    """A profile from the reference summaries a drift run already computed (no second pass over the data)."""
+    columns = {name: {"kind": kinds[name], **summary_entry(kinds[name], ref)}
+               for name, ref in summaries.items() if ref is not None}
+    return ReferenceProfile(columns=columns, rows=int(rows))
+
+
 def build_profile(df: pd.DataFrame, kinds: dict[str, str], *, progress=None,
                   cancelled=None) -> ReferenceProfile:
     """Summarise every column named in ``kinds`` (all must be present in ``df``)."""
@@ -296,18 +329,8 @@ def build_profile(df: pd.DataFrame, kinds: dict[str, str], *, progress=None,
     for i, (name, kind) in enumerate(kinds.items()):
         check_cancel(cancelled)
         series = df[name]
-        if kind in NUMERIC_KINDS:
-            entry = _numeric_to_dict(summarise_column(series, kind, name))
-        elif kind in CATEGORY_KINDS:
-            counts, missing = category_counts(series)
-            entry = {"count": sum(counts.values()), "missing": missing}
-            if len(counts) > MAX_PROFILE_CATEGORIES:
-                top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PROFILE_CATEGORIES]
-                kept = dict(top)
-                entry.update(categories=kept, truncated=True,
-                             other_count=sum(counts.values()) - sum(kept.values()))
-            else:
-                entry.update(categories=counts, truncated=False, other_count=0)
+        if kind in NUMERIC_KINDS or kind in CATEGORY_KINDS:
+            entry = summary_entry(kind, summarise_column(series, kind, name))
         else:
             entry = {"count": int(series.notna().sum()), "missing": int(series.isna().sum())}
         columns[name] = {"kind": kind, **entry}

@@ -166,3 +166,11 @@ def test_data_errors_are_one_line(tables, tmp_path):
     schema = tmp_path / "s.json"
     schema.write_text('{"age": {"type": "numeric", "range": "big"}}')
     one_line_error(run("validate", tables / "ref.csv", "--schema", schema), "age")
+
+
+def test_cli_method_choices_match_the_registered_stat_tests():
+    from core import data_runs, stattests
+    from core.cli.data_cmds import DRIFT_METHODS
+
+    assert DRIFT_METHODS == data_runs.DRIFT_METHODS
+    assert set(DRIFT_METHODS) == {"auto", *stattests.names()}

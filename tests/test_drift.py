@@ -377,3 +377,19 @@ def test_profile_progress_and_truncated_categories(monkeypatch):
     assert col.psi == pytest.approx(psi_by_hand(r, c))
     with pytest.raises(Cancelled):
         build_profile(ref, kinds, cancelled=lambda: True)
+
+
+def test_profile_from_a_drift_run_equals_a_fresh_profile():
+    from core.profile import build_profile, profile_from_summaries, sorted_quantiles
+
+    rng = np.random.default_rng(3)
+    n = 12_000  # above the exact-sketch limit, so the quantile sketch is used
+    ref = pd.DataFrame({"x": rng.normal(size=n), "c": pd.Categorical(rng.choice(list("abc"), n))})
+    cur = pd.DataFrame({"x": rng.normal(0.2, 1, n), "c": pd.Categorical(rng.choice(list("abcd"), n))})
+    kinds = {"x": "numeric", "c": "categorical"}
+    result = compute_drift(ref, cur, kinds, multivariate=False)
+    assert profile_from_summaries(result.reference_summaries, kinds, n).to_dict() == \
+        build_profile(ref, kinds).to_dict()
+    a = np.sort(rng.normal(size=5001))
+    probs = np.linspace(0, 1, 97)
+    np.testing.assert_allclose(sorted_quantiles(a, probs), np.quantile(a, probs), rtol=0, atol=1e-12)

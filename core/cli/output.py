@@ -7,7 +7,6 @@ from pathlib import Path
 
 from core.canonical import dumps
 from core.errors import PreflightError
-from core.store import Assessment, open_assessment
 
 
 def emit_json(obj) -> None:
@@ -22,7 +21,10 @@ def table(rows: list[list], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
-def open_existing(path) -> Assessment:
+def open_existing(path):
+    """Open an existing assessment (the store is imported only by commands that use one)."""
+    from core.store import open_assessment
+
     p = Path(path)
     if p.suffix.lower() != ".preflight" and p.exists() and not p.is_dir():
         with open(p, "rb") as fh:

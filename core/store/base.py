@@ -9,22 +9,17 @@ import getpass
 import json
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
 
 from core import __version__
 from core.audit import GENESIS, ChainVerification, event_hash, verify_chain
-from core.canonical import dumps
+from core.canonical import dumps, utc_now  # noqa: F401  (utc_now re-exported)
 from core.errors import AssessmentFileError
 from core.store.migrations import APPLICATION_ID, LATEST, MIGRATIONS
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def default_actor() -> str:
