@@ -11,8 +11,11 @@ Every column of a loaded table has one kind from :data:`KINDS`:
 
 Inference rules (:func:`infer_kinds`), looking only at the non-missing values:
 
-1. A ``bool``/``boolean`` dtype is boolean; a ``datetime64`` dtype is datetime; a pandas
-   ``category`` dtype (for example from a Parquet file written by pandas) stays categorical.
+1. A ``bool``/``boolean`` dtype is boolean; a ``datetime64`` dtype is datetime.  A pandas
+   ``category`` dtype with text labels (Parquet string columns are read dictionary-encoded, so
+   they arrive this way) follows the string rules below on its distinct labels: more than
+   ``MAX_CATEGORIES`` or more than half the rows distinct makes it text, labels that are all
+   booleans, numbers or dates make it that kind, and anything else stays categorical.
 2. A numeric dtype, or a string column in which at least 95 % of the values (``MOSTLY``)
    parse as numbers, is numeric, except that
    - whole numbers with at most 10 distinct values (``MAX_INT_CATEGORIES``) are categorical
@@ -195,13 +198,30 @@ def infer_column_kind(name, s: pd.Series) -> str:
     if pd.api.types.is_datetime64_any_dtype(dt):
         return "datetime"
     if isinstance(dt, pd.CategoricalDtype):
-        return "categorical"
+        return _categorical_kind(str(name), s)
     if pd.api.types.is_numeric_dtype(dt):
         vals = _numbers(s)
         return _numeric_kind(str(name), vals[np.isfinite(vals)])
     if s.isna().all():
         return "numeric"
     return _infer_strings(str(name), _as_strings(s))
+
+
+def _categorical_kind(name: str, s: pd.Series) -> str:
+    """A column that arrived as a categorical (a dictionary-encoded Parquet or Arrow column).
+
+    The string rules apply to its distinct values: many distinct values make it text, and values that
+    are all booleans, numbers or dates make it that kind; otherwise it stays categorical.
+    """
+    cats = s.cat.categories
+    if not (pd.api.types.is_string_dtype(cats.dtype) or cats.dtype == object):
+        return "categorical"
+    n = int(s.notna().sum())
+    used = int(np.unique(s.cat.codes[s.cat.codes >= 0]).size) if n else 0
+    if used > MAX_CATEGORIES or (n >= MIN_ROWS_FOR_SHARE and used > n / 2):
+        return "text"
+    by_values = _infer_strings(name, pd.Series(np.asarray(cats, dtype=object), dtype=STR))
+    return by_values if by_values in ("boolean", "numeric", "datetime") else "categorical"
 
 
 def infer_kinds(df: pd.DataFrame, cancelled=None) -> dict[str, str]:
@@ -344,7 +364,7 @@ def coerce_table(df: pd.DataFrame, kinds: dict, cancelled=None) -> tuple[pd.Data
     for col in df.columns:
         check_cancel(cancelled)
         cols[col] = coerce_column(col, df[col], kinds[col], warnings) if col in kinds else df[col]
-    return pd.DataFrame(cols, index=df.index), warnings
+    return pd.DataFrame(cols, index=df.index, copy=False), warnings
 
 
 def apply_kinds(df: pd.DataFrame, kinds: dict) -> pd.DataFrame:

@@ -153,6 +153,10 @@ def _read_parquet(path, size, max_bytes, nrows, report, cancelled):
     import pyarrow.parquet as pq
     try:
         pf = pq.ParquetFile(path)
+        strings = [f.name for f in pf.schema_arrow
+                   if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        if strings:  # text columns arrive dictionary-encoded, so they become categoricals without a copy
+            pf = pq.ParquetFile(path, read_dictionary=strings)
         meta = pf.metadata
         names = pf.schema_arrow.names
     except (pa.ArrowException, OSError) as exc:

@@ -156,8 +156,9 @@ def lists_as_json(df: pd.DataFrame) -> pd.DataFrame:
 
 def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     """Arrow -> pandas keeping types: timestamps as datetime64, nullable booleans, categoricals."""
-    df = _flatten(table).to_pandas(date_as_object=False, split_blocks=True,
+    df = _flatten(table).to_pandas(date_as_object=False, split_blocks=True, self_destruct=True,
                                    types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    del table
     df.columns = [str(c) for c in df.columns]
     df = lists_as_json(df)
     if isinstance(df.index, pd.RangeIndex) or not any(df.index.names):

@@ -192,6 +192,7 @@ def _load(path, kind_overrides, max_bytes, nrows, progress, cancelled) -> Loaded
     warnings = list(warnings) + coerce_warnings + quality_warnings(df, cancelled)
     digest = digest or sha256_file(p)
     report(1.0)
+    pa.default_memory_pool().release_unused()  # give Arrow's freed conversion buffers back to the OS
     return LoadedTable(path=str(p), format=fmt, df=df, kinds=kinds, sha256=digest, size=size,
                        warnings=tuple(warnings))
 

@@ -67,7 +67,11 @@ def test_categorical_versus_text_cardinality():
     assert kinds_of(c=[f"c{i % 100}" for i in range(N)])["c"] == "categorical"  # exactly half
     big = [f"c{i % 1001}" for i in range(5000)]
     assert infer_kinds(pd.DataFrame({"c": big}))["c"] == "text"  # > 1000 distinct
-    assert kinds_of(c=pd.Categorical([f"u{i}" for i in range(N)]))["c"] == "categorical"
+    # a column that arrives as a categorical (dictionary-encoded Parquet) follows the same rules
+    assert kinds_of(c=pd.Categorical([f"u{i}" for i in range(N)]))["c"] == "text"
+    assert kinds_of(c=pd.Categorical([f"c{i % 50}" for i in range(N)]))["c"] == "categorical"
+    assert kinds_of(c=pd.Categorical(["yes", "no"] * (N // 2)))["c"] == "boolean"
+    assert kinds_of(c=pd.Categorical([str(i % 7 + 0.5) for i in range(N)]))["c"] == "numeric"
     assert kinds_of(c=["a", "b", "c"])["c"] == "categorical"  # tiny table: share rule off
 
 
