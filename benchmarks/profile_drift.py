@@ -1,0 +1,106 @@
+"""Where the time of ``python main.py drift REF CUR --json`` goes, stage by stage.
+
+Replays the stages of :func:`core.data_runs.run_drift` one at a time and times each
+(wall clock), so a slow stage is named directly:
+
+imports, reading each table (``core.tables.read_table``: Parquet read, kind inference,
+coercion, quality warnings, SHA-256), per-column statistics (``compute_drift`` without
+the multivariate part), the multivariate domain classifier, the result dict, the
+reference profile that ``run_drift`` builds, and the JSON text.
+
+With ``--cprofile`` the per-column stage also runs single-threaded under cProfile (the
+thread pool hides worker threads from cProfile) and the top functions of every stage
+are printed.
+
+    python benchmarks/profile_drift.py --rows 1000000 [--cprofile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import resource
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import generate  # noqa: E402
+
+
+def _top(prof: cProfile.Profile, n: int = 18) -> str:
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(n)
+    return out.getvalue()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--cache", type=Path, default=generate.DEFAULT_CACHE)
+    ap.add_argument("--cprofile", action="store_true")
+    args = ap.parse_args(argv)
+    ref_path, cur_path = generate.ensure(args.rows, args.cache)
+    stages: list[tuple[str, float, float]] = []
+    profiles: dict[str, cProfile.Profile] = {}
+
+    def stage(name, fn, profile=False):
+        prof = cProfile.Profile() if profile else None
+        t = time.perf_counter()
+        if prof:
+            prof.enable()
+        out = fn()
+        if prof:
+            prof.disable()
+            profiles[name] = prof
+        stages.append((name, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        return out
+
+    def imports():
+        import core.cli  # noqa: F401
+        import core.data_runs  # noqa: F401
+        import core.multivariate  # noqa: F401
+        import sklearn.ensemble  # noqa: F401
+        import sklearn.model_selection  # noqa: F401
+
+    stage("imports (core, scipy, sklearn)", imports)
+    from core.canonical import dumps
+    from core.drift import compute_drift
+    from core.multivariate import domain_classifier
+    from core.profile import build_profile
+    from core.tables import read_table
+
+    ref = stage("read_table(reference)", lambda: read_table(ref_path), args.cprofile)
+    cur = stage("read_table(current)", lambda: read_table(cur_path))
+    kinds = {**cur.kinds, **ref.kinds}
+    res = stage("column statistics (2 threads)",
+                lambda: compute_drift(ref.df, cur.df, kinds, multivariate=False))
+    if args.cprofile:
+        stage("column statistics (1 thread, cProfile)",
+              lambda: compute_drift(ref.df, cur.df, kinds, multivariate=False, workers=1), True)
+    names = [c.name for c in res.columns if c.score is not None]
+    stage("multivariate domain classifier",
+          lambda: domain_classifier(ref.df, cur.df, names, kinds), args.cprofile)
+    body = stage("DriftResult.to_dict()", res.to_dict)
+    stage("build_profile(reference) (run_drift always builds it)",
+          lambda: build_profile(ref.df, {n: k for n, k in kinds.items() if n in ref.df.columns}).to_dict())
+    stage("JSON text (canonical dumps)", lambda: dumps(body, indent=2))
+    total = sum(t for n, t, _ in stages if "cProfile" not in n)
+    print(f"{args.rows:,} rows x {ref.df.shape[1]} columns    (peak RSS = process peak so far)\n")
+    for name, t, peak in stages:
+        share = "" if "cProfile" in name else f"{100 * t / total:5.1f}%"
+        print(f"  {name:<58} {t:8.2f} s  {share:>6}  peak RSS {peak:6.0f} MB")
+    print(f"  {'total (without the cProfile re-run)':<58} {total:8.2f} s")
+    for name, prof in profiles.items():
+        print(f"\n==== {name}: top functions by own time ====")
+        print(_top(prof))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
