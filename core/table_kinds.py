@@ -217,7 +217,8 @@ def _categorical_kind(name: str, s: pd.Series) -> str:
     if not (pd.api.types.is_string_dtype(cats.dtype) or cats.dtype == object):
         return "categorical"
     n = int(s.notna().sum())
-    used = int(np.unique(s.cat.codes[s.cat.codes >= 0]).size) if n else 0
+    codes = s.cat.codes.to_numpy()
+    used = int(np.count_nonzero(np.bincount(codes[codes >= 0], minlength=len(cats)))) if n else 0
     if used > MAX_CATEGORIES or (n >= MIN_ROWS_FOR_SHARE and used > n / 2):
         return "text"
     by_values = _infer_strings(name, pd.Series(np.asarray(cats, dtype=object), dtype=STR))

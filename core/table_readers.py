@@ -149,13 +149,32 @@ def _read_text(path, fmt, size, max_bytes, nrows, report, cancelled):
 
 # ----------------------------------------------------------------------------- Parquet
 
+#: a text column stored in at most this many bytes per value is dictionary-encoded in the file (its
+#: values are small indices into a dictionary); larger means the writer fell back to plain strings
+DICTIONARY_BYTES_PER_VALUE = 3.0
+
+
+def _low_cardinality_strings(pf) -> list[str]:
+    """Text columns that the file stores dictionary-encoded, judged from the column-chunk sizes."""
+    meta = pf.metadata
+    rows = max(meta.num_rows, 1)
+    sizes: dict[str, int] = {}
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            sizes[chunk.path_in_schema] = sizes.get(chunk.path_in_schema, 0) + chunk.total_uncompressed_size
+    return [f.name for f in pf.schema_arrow
+            if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+            and sizes.get(f.name, rows * 100) / rows <= DICTIONARY_BYTES_PER_VALUE]
+
+
 def _read_parquet(path, size, max_bytes, nrows, report, cancelled):
     import pyarrow.parquet as pq
     try:
         pf = pq.ParquetFile(path)
-        strings = [f.name for f in pf.schema_arrow
-                   if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-        if strings:  # text columns arrive dictionary-encoded, so they become categoricals without a copy
+        strings = _low_cardinality_strings(pf)
+        if strings:  # read dictionary-encoded: they become categoricals without a copy of every string
             pf = pq.ParquetFile(path, read_dictionary=strings)
         meta = pf.metadata
         names = pf.schema_arrow.names

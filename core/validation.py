@@ -46,6 +46,8 @@ being the first data row after the header (pandas position + 1, whatever the ind
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import collections
 import csv
 import datetime as _dt
@@ -67,6 +69,9 @@ SEVERITIES = ("critical", "high", "medium", "low")
 MAX_EXAMPLES = 20
 _CHUNK = 65536
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+WORKERS = 2  # columns checked in parallel
 
 
 def jsonable(v):
@@ -251,22 +256,35 @@ def validate(df, schema: Schema, *, kinds=None, progress=None, cancelled=None) -
     violations: list[Violation] = []
     reported_missing = set()
     total = len(schema.columns) + 1
-    for i, (name, spec) in enumerate(schema.columns.items()):
+
+    def check(name, spec):
         check_cancel(cancelled)
         if name not in by_name:
             if spec.required or name in schema.dataset.required_columns:
-                reported_missing.add(name)
-                violations.append(_column_level(name, "missing_column", "critical", rows,
-                                                f"the required column '{name}' is not in the table"))
-        else:
-            s = df[by_name[name]]
-            try:
-                found = column_findings(name, s, spec, kinds.get(name))
-            except (TypeError, ValueError) as exc:  # e.g. lists or dicts inside cells
-                raise PreflightError(f"column '{name}': its values cannot be checked ({exc})") from None
-            violations.extend(_violation(name, f, s) for f in found)
-        if progress is not None:
-            progress((i + 1) / total)
+                return [_column_level(name, "missing_column", "critical", rows,
+                                      f"the required column '{name}' is not in the table")]
+            return []
+        s = df[by_name[name]]
+        try:
+            found = column_findings(name, s, spec, kinds.get(name))
+        except (TypeError, ValueError) as exc:  # e.g. lists or dicts inside cells
+            raise PreflightError(f"column '{name}': its values cannot be checked ({exc})") from None
+        return [_violation(name, f, s) for f in found]
+
+    # columns are checked on both cores (numpy, pandas and Arrow kernels release the GIL); results are
+    # collected in schema order so the report does not depend on thread timing
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = [pool.submit(check, name, spec) for name, spec in schema.columns.items()]
+        try:
+            for i, fut in enumerate(futures):
+                violations.extend(fut.result())
+                if progress is not None:
+                    progress((i + 1) / total)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    reported_missing = {v.column for v in violations if v.check == "missing_column"}
     check_cancel(cancelled)
     ds = schema.dataset
     for name in ds.required_columns:

@@ -7,7 +7,6 @@ from pathlib import Path
 from core import checklist, templates
 from core.cli.output import emit_json, open_existing, table
 from core.errors import PreflightError
-from core.store import create_assessment
 
 
 def register(sub) -> None:
@@ -43,6 +42,8 @@ def register(sub) -> None:
 
 
 def cmd_new(args) -> int:
+    from core.store import create_assessment
+
     path = Path(args.file)
     if path.suffix != ".preflight":
         raise PreflightError(f"{path}: an assessment file must end in .preflight")
