@@ -99,7 +99,8 @@ def open_or_create_demo() -> Assessment:
     if path.exists():
         return open_assessment(path)
     try:
-        return create_demo(path)
+        create_demo(path).close()  # written as "Preflight demo"; the user's own edits carry their name
+        return open_assessment(path)
     except BaseException:
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)

@@ -28,3 +28,13 @@ def test_demo_is_created_in_the_isolated_home_with_runs_and_evidence(_isolated_h
     again = open_or_create_demo()  # second start opens the same file
     assert len(again.runs()) == 2
     again.close()
+
+
+def test_edits_after_first_start_are_attributed_to_the_user(_isolated_home):
+    store = open_or_create_demo()
+    try:
+        store.update_item(store.items()[0].id, notes="checked by me")
+        events = store.audit_events()
+        assert events[0]["actor"] == "Preflight demo" and events[-1]["actor"] != "Preflight demo"
+    finally:
+        store.close()
