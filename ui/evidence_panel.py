@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout,
                                QWidget)
 
 from core.evidence import EMBED_LIMIT
+from ui.table_models import ListTableModel
 
 COLUMNS = ("Label", "Path", "Size", "SHA-256", "Attached (UTC)", "Embedded", "Verification", "Details")
 STATUS_COLOURS = {"ok": QColor("#1b7f3b"), "changed": QColor("#cf222e"), "missing": QColor("#cf222e"),
@@ -32,7 +33,7 @@ def human_size(size) -> str:
     return ""
 
 
-class EvidenceModel(QAbstractTableModel):
+class EvidenceModel(ListTableModel):
     """Rows are the store's evidence files; ``checks`` maps a file id to (status, message)."""
 
     def __init__(self, parent=None):
@@ -49,16 +50,10 @@ class EvidenceModel(QAbstractTableModel):
     def status(self, row: int) -> str:
         return self.checks.get(self.files[row]["id"], ("not checked", ""))[0]
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.files)
+    HEADERS = COLUMNS
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return COLUMNS[section]
-        return None
+    def rows(self) -> list:
+        return self.files
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from core.errors import PreflightError
 from ui.dialogs import show_error
+from ui.table_models import ListTableModel
 
 KINDS = ("drift", "validation")
 PREFERRED_ITEM = {"drift": "Data drift monitoring", "validation": "Data validation pipeline"}
@@ -46,7 +47,7 @@ def _bad(run: dict) -> bool:
     return bool(s.get("dataset_drift")) if run["kind"] == "drift" else s.get("passed") is False
 
 
-class RunsModel(QAbstractTableModel):
+class RunsModel(ListTableModel):
     """Drift and validation runs, newest first (listed without their results)."""
 
     def __init__(self, parent=None):
@@ -64,16 +65,10 @@ class RunsModel(QAbstractTableModel):
     def row_of(self, run_id: int) -> int:
         return next((n for n, r in enumerate(self.runs) if r["id"] == run_id), -1)
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.runs)
+    HEADERS = HEADERS
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return HEADERS[section]
-        return None
+    def rows(self) -> list:
+        return self.runs
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():

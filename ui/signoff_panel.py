@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QPushButton,
                                QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget)
@@ -12,6 +12,7 @@ from core.errors import PreflightError
 from core.signoff import MEANINGS, STAGES, local_and_utc
 from core.signoff import stage as stage_of
 from ui.signoff_dialogs import AddUserDialog, SignDialog
+from ui.table_models import ListTableModel
 
 COLUMNS = ("Printed name", "Role", "Meaning", "Signed (UTC)", "Signed (local)", "Content hash", "Validity",
            "Override reason")
@@ -31,7 +32,7 @@ def _times(signed_utc: str) -> tuple[str, str]:
         return str(signed_utc), ""
 
 
-class SignatureModel(QAbstractTableModel):
+class SignatureModel(ListTableModel):
     """Rows are :class:`core.signoff.SignatureState` objects."""
 
     def __init__(self, parent=None):
@@ -43,16 +44,10 @@ class SignatureModel(QAbstractTableModel):
         self.states = list(states)
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.states)
+    HEADERS = COLUMNS
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return COLUMNS[section]
-        return None
+    def rows(self) -> list:
+        return self.states
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
