@@ -11,12 +11,11 @@ import os
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from core.evidence import EMBED_LIMIT
-from ui.table_models import ListTableModel
+from ui.table_models import ListTableModel, read_only_table
 
 COLUMNS = ("Label", "Path", "Size", "SHA-256", "Attached (UTC)", "Embedded", "Verification", "Details")
 STATUS_COLOURS = {"ok": QColor("#1b7f3b"), "changed": QColor("#cf222e"), "missing": QColor("#cf222e"),
@@ -122,19 +121,7 @@ class EvidencePanel(QWidget):
         self.context = context
         self.checks: dict[int, tuple[str, str]] = {}
         self.model = EvidenceModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((170, 330, 75, 120, 140, 75, 95)):
-            self.table.setColumnWidth(col, width)
+        self.table = read_only_table(self.model, (170, 330, 75, 120, 140, 75, 95), row_height=24)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
         self.attach_button = QPushButton("Attach file...")

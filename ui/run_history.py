@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from core.errors import PreflightError
 from ui.dialogs import show_error
-from ui.table_models import ListTableModel
+from ui.table_models import ListTableModel, read_only_table
 
 KINDS = ("drift", "validation")
 PREFERRED_ITEM = {"drift": "Data drift monitoring", "validation": "Data validation pipeline"}
@@ -135,19 +135,7 @@ class RunHistory(QWidget):
         super().__init__(parent)
         self.context = context
         self.model = RunsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((55, 80, 150, 300)):
-            self.table.setColumnWidth(col, width)
+        self.table = read_only_table(self.model, (55, 80, 150, 300), row_height=22)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda index: self.show_requested.emit(self.model.run_at(index.row())["id"]))
         self.show_button = QPushButton("Show")

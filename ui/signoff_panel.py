@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QPushButton,
-                               QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QSplitter, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
 from core import signing
 from core.errors import PreflightError
 from core.signoff import MEANINGS, STAGES, local_and_utc
 from core.signoff import stage as stage_of
 from ui.signoff_dialogs import AddUserDialog, SignDialog
-from ui.table_models import ListTableModel
+from ui.table_models import ListTableModel, read_only_table
 
 COLUMNS = ("Printed name", "Role", "Meaning", "Signed (UTC)", "Signed (local)", "Content hash", "Validity",
            "Override reason")
@@ -122,19 +122,7 @@ class SignoffPanel(QWidget):
         self.notice_row.setVisible(False)
 
         self.model = SignatureModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((130, 75, 95, 170, 260, 100, 70)):
-            self.table.setColumnWidth(col, width)
+        self.table = read_only_table(self.model, (130, 75, 95, 170, 260, 100, 70), row_height=24)
         self.table.selectionModel().selectionChanged.connect(self._show_details)
 
         self.users = QListWidget()
