@@ -115,12 +115,13 @@ def _range(name, spec, vals, valid, rows) -> Finding | None:
 
 
 def _uniqueness(name, s, missing, rows) -> Finding | None:
-    repeat = s.duplicated(keep="first").to_numpy()
-    n_unique = int((~missing & ~repeat).sum())
+    # one hashing pass: rows whose value occurs more than once; the distinct count follows from them
+    clash = ~missing & s.duplicated(keep=False).to_numpy()
+    n_clash = int(clash.sum())
+    n_unique = int((~missing).sum()) - n_clash + (int(pd.unique(s[clash]).size) if n_clash else 0)
     frac = n_unique / rows
     if frac >= UNIQUE_THRESHOLD - EPS:
         return None
-    clash = ~missing & s.duplicated(keep=False).to_numpy()
     return Finding("uniqueness", "high", rows - n_unique, frac, UNIQUE_THRESHOLD,
                    f"'{name}' should be unique but has {n_unique} distinct values in {rows} rows "
                    f"({_pct(frac)}, at least {_pct(UNIQUE_THRESHOLD)} needed)", np.flatnonzero(clash))
