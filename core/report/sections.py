@@ -116,7 +116,7 @@ def checklist_section(data) -> str:
         rows.append(row)
     headers = ["Category", "Item", "Priority", "Status"] + (["Maturity"] if has_maturity else []) + \
         (["Owner"] if has_owner else []) + ["Requirement / notes", "Evidence"]
-    widths = {0: "12%", 1: "19%", 2: "9%", 3: "10%", len(headers) - 1: "13%"}
+    widths = {0: "14%", 1: "19%", 2: "10%", 3: "11%", len(headers) - 1: "11%"}
     parts.append("<h3>Items</h3>" + table(headers, rows, widths=widths, empty="The checklist is empty."))
     return section("checklist", "Checklist", "".join(parts))
 
