@@ -82,3 +82,8 @@ def hash_stream(path, progress=None, cancelled=None, *, base: int = 0, total: in
 def utc_now() -> str:
     """The current UTC time, ISO 8601 with microseconds and a ``Z``."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def utc_now_seconds() -> str:
+    """The current UTC time, ISO 8601 to the second with a ``Z`` (for times shown to people)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -81,14 +81,18 @@ def _numbers_from_text(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
+def _per_category(s: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
+    """Run a (values, mismatch) converter once per category and spread the answers to the rows."""
+    cats = _categories(s)
+    vals, bad = convert(cats, missing_mask(cats)) if len(cats) else (np.zeros(0), np.zeros(0, dtype=bool))
+    return _spread(s, vals, np.nan).astype(float), _spread(s, bad, False).astype(bool)
+
+
 def as_numeric(s: pd.Series, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(float64 values with NaN where missing or not a number, mismatch mask)."""
     n = len(s)
     if is_category(s):
-        cats = _categories(s)
-        vals, bad = as_numeric(cats, missing_mask(cats)) if len(cats) else \
-            (np.zeros(0), np.zeros(0, dtype=bool))
-        return _spread(s, vals, np.nan).astype(float), _spread(s, bad, False).astype(bool)
+        return _per_category(s, as_numeric)
     if pd.api.types.is_bool_dtype(s.dtype):
         return np.full(n, np.nan), ~missing
     if is_number_dtype(s):
@@ -127,10 +131,7 @@ def as_boolean(s: pd.Series, missing: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """(1.0/0.0/NaN values, mismatch mask); text true/false/yes/no/1/0 and numbers 0/1 count."""
     n = len(s)
     if is_category(s):
-        cats = _categories(s)
-        vals, bad = as_boolean(cats, missing_mask(cats)) if len(cats) else \
-            (np.zeros(0), np.zeros(0, dtype=bool))
-        return _spread(s, vals, np.nan).astype(float), _spread(s, bad, False).astype(bool)
+        return _per_category(s, as_boolean)
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.to_numpy(dtype=float, na_value=np.nan), np.zeros(n, dtype=bool)
     if is_number_dtype(s):

@@ -16,7 +16,7 @@ from core.profile import ReferenceProfile, profile_from_summaries
 from core.schema import Schema, infer_schema, schema_diff
 from core.canonical import utc_now
 from core.tables import KINDS, LoadedTable, preview, read_table
-from core.validation import validate
+from core.validation import ValidationResult, validate, write_failures_csv
 
 DRIFT_METHODS = ("auto", "psi", "ks", "wasserstein", "jensenshannon", "chi2")
 
@@ -26,16 +26,16 @@ def parse_kind_overrides(categorical: str | None = None, numeric: str | None = N
     """``--categorical a,b --numeric c`` as a {column: kind} mapping; a column named twice is an error."""
     out: dict[str, str] = {}
     for kind, spec in (("categorical", categorical), ("numeric", numeric), ("text", text)):
-        for name in [c.strip() for c in (spec or "").split(",") if c.strip()]:
+        for name in split_names(spec):
             if name in out and out[name] != kind:
                 raise PreflightError(f"column {name!r} is given as both {out[name]} and {kind}")
             out[name] = kind
     return out
 
 
-def _split(spec: str | None) -> list[str] | None:
-    cols = [c.strip() for c in (spec or "").split(",") if c.strip()]
-    return cols or None
+def split_names(spec: str | None) -> list[str]:
+    """``"a, b,c"`` as ``["a", "b", "c"]`` (empty for None or blank)."""
+    return [c.strip() for c in (spec or "").split(",") if c.strip()]
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
         if kind not in KINDS:
             raise PreflightError(f"column {name!r}: unknown kind {kind!r} (use one of {', '.join(KINDS)})")
     if reference_profile is None:
-        ref_cols, cur_cols = _columns_of(reference_path), _columns_of(current_path)
+        ref_cols, cur_cols = _columns_of(reference_path, overrides), _columns_of(current_path, overrides)
         _check_override_names(overrides, set(ref_cols) | set(cur_cols))
         ref = read_table(reference_path, kind_overrides=_present(overrides, ref_cols),
                          progress=_scaled(progress, 0.0, 0.2), cancelled=cancelled)
@@ -112,7 +112,7 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
         warnings = [f"reference: {w}" for w in ref.warnings]
     else:
         profile = ReferenceProfile.from_dict(reference_profile)
-        cur_cols = _columns_of(current_path)
+        cur_cols = _columns_of(current_path, overrides)
         _check_override_names(overrides, set(cur_cols) | set(profile.columns))
         cur = read_table(current_path, kind_overrides=_present(overrides, cur_cols),
                          progress=_scaled(progress, 0.0, 0.4), cancelled=cancelled)
@@ -143,8 +143,9 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
                     finished_utc=utc_now())
 
 
-def _columns_of(path) -> list[str]:
-    return [str(c) for c in preview(path, n=5).df.columns]
+def _columns_of(path, overrides: dict) -> list[str]:
+    """The file's column names, read from its first rows - only needed to route kind overrides."""
+    return [str(c) for c in preview(path, n=5).df.columns] if overrides else []
 
 
 def _check_override_names(overrides: dict, columns: set) -> None:
@@ -179,6 +180,12 @@ class ValidationRun:
     schema_diff: dict | None
     started_utc: str
     finished_utc: str
+    validation: ValidationResult | None = field(default=None, repr=False, compare=False)
+
+    def write_failures(self, path) -> int:
+        """The full failure table of this run as CSV, from the result in memory (no second validation)."""
+        return write_failures_csv(self.table.df, Schema.from_dict(self.schema), self.validation, path,
+                                  kinds=self.table.kinds)
 
     @property
     def summary(self) -> dict:
@@ -212,7 +219,7 @@ def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, 
         out["warnings"] = list(data.warnings)
     return ValidationRun(result=out, schema=schema.to_dict(), settings={"schema_source": schema_source},
                          inputs=tuple(inputs), table=data, schema_diff=diff, started_utc=started,
-                         finished_utc=utc_now())
+                         finished_utc=utc_now(), validation=result)
 
 
 def record_validation(store, run: ValidationRun) -> int:

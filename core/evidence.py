@@ -16,18 +16,12 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 
-from core.canonical import hash_stream
+from core.canonical import hash_stream, utc_now_seconds
 from core.errors import InputFileError, PreflightError, check_cancel
 
 EMBED_LIMIT = 20 * 1024 * 1024
 _CHUNK = 1 << 20
-
-
-def utc_now() -> str:
-    """The current UTC time as ISO 8601 with a ``Z`` suffix, to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,7 @@ def describe_file(path, label: str = "", *, embed: bool = False,
         raise InputFileError(path, f"cannot read the file ({exc.strerror or exc})") from None
     label = (label or "").strip() or os.path.basename(path)
     record = EvidenceFile(id=None, label=label, path=path, sha256=sha, size=size,
-                          attached_utc=utc_now(), embedded=data is not None)
+                          attached_utc=utc_now_seconds(), embedded=data is not None)
     return record, data
 
 

@@ -40,7 +40,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from core.canonical import canonical_json, sha256_text
+from core.canonical import canonical_json, sha256_text, utc_now_seconds
 from core.content_diff import META_KEYS, diff_content  # noqa: F401  (diff_content is part of this API)
 from core.errors import PreflightError
 
@@ -62,11 +62,6 @@ CONTENT_VERSION = 1
 #: changes without the requirement, its status or its notes changing.
 VOLATILE_ITEM_KEYS = frozenset({"updated_utc", "updated_at", "created_utc", "created_at",
                                 "modified_utc", "last_modified", "position"})
-
-
-def now_utc() -> str:
-    """The current UTC time as ISO 8601 with a ``Z`` suffix, to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------------------- passwords
@@ -223,7 +218,7 @@ def new_signature(user: dict, meaning: str, content: dict, override_reason: str 
     reason = (override_reason or "").strip() or None
     return Signature(id=None, user_id=user.get("id"), user_name=str(user.get("name") or ""),
                      role=str(user.get("role") or ""), meaning=meaning, content_hash=content_hash(content),
-                     signed_utc=signed_utc or now_utc(), override_reason=reason)
+                     signed_utc=signed_utc or utc_now_seconds(), override_reason=reason)
 
 
 def signature_states(signatures: list[Signature], snapshots: dict, current_content: dict) -> list[SignatureState]:

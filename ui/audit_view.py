@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
-from ui.table_models import read_only_table
+from ui.table_models import ListTableModel, read_only_table
 
 COLUMNS = (("seq", "Seq"), ("ts_utc", "Time (UTC)"), ("actor", "Actor"), ("action", "Action"),
            ("entity", "Entity"), ("hash", "Hash"))
@@ -27,7 +27,7 @@ def pretty_json(value) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
-class AuditModel(QAbstractTableModel):
+class AuditModel(ListTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.events: list[dict] = []
@@ -39,16 +39,10 @@ class AuditModel(QAbstractTableModel):
         self.first_bad_seq = first_bad_seq
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.events)
+    HEADERS = tuple(label for _key, label in COLUMNS)
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return COLUMNS[section][1]
-        return None
+    def rows(self) -> list:
+        return self.events
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():

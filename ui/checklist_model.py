@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from core.checklist import PRIORITIES, STATUSES, Item
+from ui.table_models import ListTableModel
 
 COLUMNS = (
     ("category", "Category"), ("name", "Item"), ("priority", "Priority"), ("status", "Status"),
@@ -28,7 +29,7 @@ def display_value(field: str, value) -> str:
     return "" if value is None else str(value)
 
 
-class ChecklistModel(QAbstractTableModel):
+class ChecklistModel(ListTableModel):
     """Rows are items ordered by category (first appearance) then position."""
 
     def __init__(self, parent=None):
@@ -70,16 +71,10 @@ class ChecklistModel(QAbstractTableModel):
         return -1
 
     # ------------------------------------------------------------- Qt model
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.items)
+    HEADERS = tuple(label for _key, label in COLUMNS)
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return COLUMNS[section][1]
-        return None
+    def rows(self) -> list:
+        return self.items
 
     def flags(self, index):
         base = Qt.ItemIsEnabled | Qt.ItemIsSelectable

@@ -51,7 +51,7 @@ def infer_from(path, kind_overrides=None, *, progress=None, cancelled=None) -> S
 def export_run(run, path, *, progress=None, cancelled=None) -> int:
     """Write the failure table of a ValidationRun still in memory; returns the number of rows written."""
     check_cancel(cancelled)
-    return write_failures_csv(run.table.df, Schema.from_dict(run.schema), None, path, kinds=run.table.kinds)
+    return run.write_failures(path)
 
 
 def export_stored(run: dict, path, *, progress=None, cancelled=None) -> int:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPla
 from core import signing
 from core.errors import PreflightError
 from core.modelcard import SECTIONS, generate_model_card
-from core.signoff import now_utc
+from core.canonical import utc_now_seconds
 
 #: Sections Preflight fills from the handoff and the runs; text typed there is added after those facts.
 AUTO_FILLED = {"model_details", "metrics", "evaluation_data", "training_data", "quantitative_analyses",
@@ -143,7 +143,7 @@ class ModelCardPanel(QWidget):
         self.save_sections()
         try:
             text = generate_model_card(store.meta(), signing.load_handoff(store), store.runs(),
-                                       signing.model_card_sections(store), generated_utc=now_utc())
+                                       signing.model_card_sections(store), generated_utc=utc_now_seconds())
             with open(path, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
         except PreflightError as exc:

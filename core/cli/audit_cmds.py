@@ -21,11 +21,8 @@ def register(sub) -> None:
 
 
 def cmd_verify(args) -> int:
-    store = open_existing(args.file)
-    try:
+    with open_existing(args.file) as store:
         result = store.verify_audit()
-    finally:
-        store.close()
     if args.json:
         emit_json(result.to_dict())
     elif result.ok:
@@ -36,11 +33,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_log(args) -> int:
-    store = open_existing(args.file)
-    try:
+    with open_existing(args.file) as store:
         events = store.audit_events()
-    finally:
-        store.close()
     if args.json:
         for ev in events:
             for k in ("before", "after"):

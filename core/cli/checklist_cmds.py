@@ -74,11 +74,8 @@ def load_items(path) -> tuple[list[checklist.Item], float]:
     p = Path(path)
     if p.suffix.lower() == ".json":
         return checklist.load_checklist(p), 80.0
-    store = open_existing(p)
-    try:
+    with open_existing(p) as store:
         return store.items(), store.meta()["readiness_threshold"]
-    finally:
-        store.close()
 
 
 def cmd_score(args) -> int:
@@ -119,10 +116,7 @@ def cmd_export(args) -> int:
 
 def cmd_import(args) -> int:
     items = checklist.load_checklist(args.checklist_json)
-    store = open_existing(args.file)
-    try:
+    with open_existing(args.file) as store:
         store.replace_items(items, source=str(args.checklist_json))
-    finally:
-        store.close()
     print(f"imported {len(items)} items into {args.file}")
     return 0

@@ -7,7 +7,7 @@ validate: exit 0 passed, 1 violations, 2 error.
 from __future__ import annotations
 
 
-from core.cli.output import emit_json, fmt_num, open_existing, table
+from core.cli.output import emit_json, fmt_num, optional_assessment, table
 from core.errors import PreflightError
 
 #: the drift methods (``core.data_runs.DRIFT_METHODS``), spelled out so that ``--help`` needs no scipy import
@@ -51,12 +51,11 @@ def cmd_drift(args) -> int:
     from core import data_runs
 
     overrides = data_runs.parse_kind_overrides(args.categorical, args.numeric, args.text)
-    columns = tuple(c.strip() for c in args.columns.split(",") if c.strip()) if args.columns else None
+    columns = tuple(data_runs.split_names(args.columns)) or None
     settings = data_runs.DriftSettings(method=args.method, threshold=args.threshold, columns=columns,
                                        kind_overrides=overrides, drift_share=args.drift_share,
                                        multivariate=not args.no_multivariate)
-    store = open_existing(args.assessment) if args.assessment else None
-    try:
+    with optional_assessment(args.assessment) as store:
         if args.reference_profile is not None:
             if store is None:
                 raise PreflightError("--reference-profile needs --assessment FILE (the profile is stored there)")
@@ -69,9 +68,6 @@ def cmd_drift(args) -> int:
                 raise PreflightError("drift needs two tables: REF CUR")
             run = data_runs.run_drift(args.files[0], args.files[1], settings, want_profile=store is not None)
         run_id = data_runs.record_drift(store, run) if store is not None else None
-    finally:
-        if store is not None:
-            store.close()
     result = run.result
     if args.json:
         emit_json(result)
@@ -108,26 +104,18 @@ def render_drift(result: dict, run_id: int | None = None) -> str:
 
 def cmd_validate(args) -> int:
     from core import data_runs
-    from core.schema import load_schema, save_schema
+    from core.schema import Schema, load_schema, save_schema
 
     overrides = data_runs.parse_kind_overrides(args.categorical, args.numeric) or None
     schema = load_schema(args.schema) if args.schema else None
-    store = open_existing(args.assessment) if args.assessment else None
-    try:
+    with optional_assessment(args.assessment) as store:
         run = data_runs.run_validation(args.data, schema=schema, infer_from=args.infer_from,
                                        kind_overrides=overrides, schema_source=args.schema or "")
         if args.write_schema:
-            from core.schema import Schema
             save_schema(Schema.from_dict(run.schema), args.write_schema)
         if args.failures:
-            from core.schema import Schema
-            from core.validation import write_failures_csv
-            write_failures_csv(run.table.df, Schema.from_dict(run.schema), None, args.failures,
-                               kinds=run.table.kinds)
+            run.write_failures(args.failures)
         run_id = data_runs.record_validation(store, run) if store is not None else None
-    finally:
-        if store is not None:
-            store.close()
     result = run.result
     if args.json:
         emit_json(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.canonical import dumps
@@ -41,3 +42,14 @@ def fmt_num(value, digits: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}".rstrip("0").rstrip(".")
     return str(value)
+
+
+@contextmanager
+def optional_assessment(path):
+    """The assessment named by ``--assessment`` (or None), closed when the command is done."""
+    store = open_existing(path) if path else None
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()

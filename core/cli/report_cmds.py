@@ -30,11 +30,8 @@ def cmd_report(args) -> int:
     if suffix == ".pdf" and not cli.EXTRA_WRITERS.get(".pdf"):
         raise PreflightError(f"{out}: no PDF writer is available in this installation (PDF export needs "
                              "PySide6); write .html or .json instead")
-    store = open_existing(args.file)
-    try:
+    with open_existing(args.file) as store:
         data = write_report(store, out, cli.EXTRA_WRITERS)
-    finally:
-        store.close()
     verdict = data.verdict
     if args.json:
         emit_json({"file": str(args.file), "out": str(out), "format": FORMATS[suffix].lower(),

@@ -13,13 +13,12 @@ import platform
 import sqlite3
 import sys
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from importlib import metadata
 
 from core import __version__
 from core import evidence as ev
 from core import signoff as so
-from core.canonical import dumps
+from core.canonical import dumps, utc_now_seconds
 from core.checklist import Item, score
 from core.errors import PreflightError, check_cancel
 from core.handoff import Handoff, validate_handoff
@@ -56,10 +55,6 @@ class ReportData:
 
     def to_dict(self) -> dict:
         return json.loads(dumps(asdict(self)))
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def snapshot(store) -> dict:
@@ -164,7 +159,7 @@ def manifest(snap: dict, generated_utc: str, content_hash: str) -> dict:
 def build_from_snapshot(snap: dict, *, generated_utc: str | None = None, progress=None,
                         cancelled=None) -> ReportData:
     """The report data from a :func:`snapshot`; re-hashes the evidence files (``progress``/``cancelled`` apply)."""
-    generated_utc = generated_utc or now_utc()
+    generated_utc = generated_utc or utc_now_seconds()
     meta = dict(snap["meta"])
     items: list[Item] = list(snap["items"])
     threshold = meta.get("readiness_threshold")
