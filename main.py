@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         from ui.app import run
         return run(argv[0] if argv else None)
     from core import cli
-    from ui.pdf import register_cli_writers
+    from ui.report.pdf import register_cli_writers
     register_cli_writers(cli.EXTRA_WRITERS)
     return cli.main(argv)
 

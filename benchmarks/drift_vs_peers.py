@@ -72,7 +72,7 @@ def data_size(ref: Path, cur: Path) -> dict:
     code = (
         "import json, sys, pandas as pd\n"
         "sys.path.insert(0, '.')\n"
-        "from core.tables import read_table\n"
+        "from core.data.tables import read_table\n"
         "out = {'preflight_bytes': 0, 'pandas_bytes': 0}\n"
         "for p in sys.argv[1:]:\n"
         "    out['preflight_bytes'] += int(read_table(p).df.memory_usage(deep=True).sum())\n"

@@ -1,9 +1,9 @@
 """Where the time of ``python main.py drift REF CUR --json`` goes, stage by stage.
 
-Replays the stages of :func:`core.data_runs.run_drift` one at a time and times each
+Replays the stages of :func:`core.drift.run.run_drift` one at a time and times each
 (wall clock), so a slow stage is named directly:
 
-imports, reading each table (``core.tables.read_table``: Parquet read, kind inference,
+imports, reading each table (``core.data.tables.read_table``: Parquet read, kind inference,
 coercion, quality warnings, SHA-256), per-column statistics (``compute_drift`` without
 the multivariate part), the multivariate domain classifier, the result dict, the
 reference profile that ``run_drift`` builds, and the JSON text.
@@ -63,17 +63,17 @@ def main(argv=None) -> int:
 
     def imports():
         import core.cli  # noqa: F401
-        import core.data_runs  # noqa: F401
-        import core.multivariate  # noqa: F401
+        import core.drift.run  # noqa: F401
+        import core.drift.multivariate  # noqa: F401
         import sklearn.ensemble  # noqa: F401
         import sklearn.model_selection  # noqa: F401
 
     stage("imports (core, scipy, sklearn)", imports)
     from core.canonical import dumps
-    from core.drift import compute_drift
-    from core.multivariate import domain_classifier
-    from core.profile import build_profile
-    from core.tables import read_table
+    from core.drift.compute import compute_drift
+    from core.drift.multivariate import domain_classifier
+    from core.drift.profile import build_profile
+    from core.data.tables import read_table
 
     ref = stage("read_table(reference)", lambda: read_table(ref_path), args.cprofile)
     cur = stage("read_table(current)", lambda: read_table(cur_path))

@@ -11,8 +11,8 @@ is written once as a Preflight schema file; pandera gets the equivalent schema f
 
 Measured (best of ``--repeats``):
 
-* in-process: ``core.validation.validate(df, schema)`` on the table as Preflight loads it
-  (``core.tables.read_table``), the same call on the frame ``pd.read_parquet`` gives, and
+* in-process: ``core.validation.validate.validate(df, schema)`` on the table as Preflight loads it
+  (``core.data.tables.read_table``), the same call on the frame ``pd.read_parquet`` gives, and
   pandera's ``schema.validate(df, lazy=True)`` on that pandas frame;
 * whole processes (reading included): ``python main.py validate DATA --schema FILE --json``
   and ``python benchmarks/peers/pandera_validate.py DATA SCHEMA``.
@@ -111,9 +111,9 @@ def _timed(fn, repeats: int) -> tuple[float, list[float], object]:
 def in_process(data: Path, schema_path: Path, repeats: int) -> dict:
     import pandas as pd
 
-    from core.schema import load_schema
-    from core.tables import read_table
-    from core.validation import validate
+    from core.validation.schema import load_schema
+    from core.data.tables import read_table
+    from core.validation.validate import validate
 
     schema = load_schema(schema_path)
     spec = json.loads(schema_path.read_text())
@@ -122,7 +122,7 @@ def in_process(data: Path, schema_path: Path, repeats: int) -> dict:
     pandera = pandera_schema(spec)
     res: dict = {}
     best, all_t, pf = _timed(lambda: validate(loaded.df, schema, kinds=loaded.kinds), repeats)
-    res["preflight_core"] = {"seconds": best, "all_seconds": all_t, "frame": "core.tables.read_table"}
+    res["preflight_core"] = {"seconds": best, "all_seconds": all_t, "frame": "core.data.tables.read_table"}
     best, all_t, pf2 = _timed(lambda: validate(pd_df, schema), repeats)
     res["preflight_core_pandas_frame"] = {"seconds": best, "all_seconds": all_t, "frame": "pd.read_parquet"}
     best, all_t, failures = _timed(lambda: pandera_validate(pd_df, pandera), repeats)

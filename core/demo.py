@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core import paths, templates
-from core.store import Assessment, create_assessment, open_assessment
+from core import paths
+
+from core.assessment import templates
+from core.assessment.store import Assessment, create_assessment, open_assessment
 
 DEMO_NOTES = {
     "Production data availability": ("done", "Nightly export of the last 30 days lands in the analytics bucket "
@@ -65,8 +67,9 @@ def demo_tables(n: int = 6000, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def create_demo(path) -> Assessment:
-    from core import data_runs
-    from core.schema import Schema
+    from core.drift.run import record_drift, run_drift
+    from core.validation.run import record_validation, run_validation
+    from core.validation.schema import Schema
 
     path = Path(path)
     items = []
@@ -81,11 +84,11 @@ def create_demo(path) -> Assessment:
     ref_path, cur_path = data_dir / "training_2026-09.csv", data_dir / "production_2026-11.parquet"
     ref.to_csv(ref_path, index=False)
     cur.to_parquet(cur_path, index=False)
-    drift_run = data_runs.run_drift(ref_path, cur_path)
-    drift_id = data_runs.record_drift(store, drift_run)
+    drift_run = run_drift(ref_path, cur_path)
+    drift_id = record_drift(store, drift_run)
     schema = Schema.from_dict(DEMO_SCHEMA)
     store.save_schema("default", schema.to_dict())
-    validation_id = data_runs.record_validation(store, data_runs.run_validation(cur_path, schema=schema,
+    validation_id = record_validation(store, run_validation(cur_path, schema=schema,
                                                                                  schema_source="demo schema"))
     by_name = {i.name: i.id for i in store.items()}
     store.link_evidence(by_name["Data drift monitoring"], run_id=drift_id)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import checklist, templates
-from core.checklist import Item, score
+from core.assessment import checklist, templates
+from core.assessment.checklist import Item, score
 from core.errors import InputFileError, PreflightError
 
 

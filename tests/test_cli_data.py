@@ -142,7 +142,7 @@ def test_drift_recorded_and_profile_reused(tables, tmp_path):
     second = json.loads(proc.stdout)
     for a, b in zip(first["columns"], second["columns"]):
         assert a["name"] == b["name"] and a["psi"] == pytest.approx(b["psi"], rel=1e-9)
-    from core.store import open_assessment
+    from core.assessment.store import open_assessment
     s = open_assessment(f)
     runs = s.runs("drift")
     assert len(runs) == 2 and runs[0]["inputs"][0]["sha256"] == first["reference"]["sha256"]
@@ -169,8 +169,9 @@ def test_data_errors_are_one_line(tables, tmp_path):
 
 
 def test_cli_method_choices_match_the_registered_stat_tests():
-    from core import data_runs, stattests
-    from core.cli.data_cmds import DRIFT_METHODS
+    from core.drift import run as drift_run
+    from core.drift import stattests
+    from core.drift.cli import DRIFT_METHODS
 
-    assert DRIFT_METHODS == data_runs.DRIFT_METHODS
+    assert DRIFT_METHODS == drift_run.DRIFT_METHODS
     assert set(DRIFT_METHODS) == {"auto", *stattests.names()}

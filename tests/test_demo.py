@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from core import paths
-from core.checklist import score
+from core.assessment.checklist import score
 from core.demo import open_or_create_demo
 
 

@@ -9,10 +9,10 @@ import pytest
 from scipy import stats as st
 from scipy.spatial.distance import jensenshannon
 
-from core import stattests
-from core.drift import compute_drift
+from core.drift import stattests
+from core.drift.compute import compute_drift
 from core.errors import Cancelled, PreflightError
-from core.profile import ReferenceProfile, build_profile
+from core.drift.profile import ReferenceProfile, build_profile
 
 DEC = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
@@ -357,7 +357,7 @@ def test_profile_kind_mismatch_and_damaged_profile():
 
 
 def test_profile_progress_and_truncated_categories(monkeypatch):
-    import core.profile as profile_mod
+    import core.drift.profile as profile_mod
 
     monkeypatch.setattr(profile_mod, "MAX_PROFILE_CATEGORIES", 3)
     ref = pd.DataFrame({"c": list("aaaabbbccd"), "x": np.arange(10.0)})
@@ -380,7 +380,7 @@ def test_profile_progress_and_truncated_categories(monkeypatch):
 
 
 def test_profile_from_a_drift_run_equals_a_fresh_profile():
-    from core.profile import build_profile, profile_from_summaries, sorted_quantiles
+    from core.drift.profile import build_profile, profile_from_summaries, sorted_quantiles
 
     rng = np.random.default_rng(3)
     n = 12_000  # above the exact-sketch limit, so the quantile sketch is used

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
 
-from core import stattests
-from core.drift import compute_drift
+from core.drift import stattests
+from core.drift.compute import compute_drift
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 
-import core.evidence as evidence
+import core.assessment.evidence as evidence
 from core.errors import InputFileError, PreflightError
-from core.evidence import EMBED_LIMIT, EvidenceFile, describe_file, reverify
+from core.assessment.evidence import EMBED_LIMIT, EvidenceFile, describe_file, reverify
 
 
 def test_describe_file_by_reference(tmp_path):

@@ -6,12 +6,12 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from core import templates
+from core.assessment import templates
 from core.errors import check_cancel
-from core.store import create_assessment, open_assessment
+from core.assessment.store import create_assessment, open_assessment
 from ui.context import AssessmentContext
 from ui.main_window import MainWindow
-from ui.worker import TaskBar
+from ui.common.worker import TaskBar
 
 
 @pytest.fixture

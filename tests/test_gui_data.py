@@ -9,12 +9,12 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from scipy import stats
 
-from core import templates
-from core.schema import load_schema
-from core.store import create_assessment, open_assessment
+from core.assessment import templates
+from core.validation.schema import load_schema
+from core.assessment.store import create_assessment, open_assessment
 from ui.context import AssessmentContext
-from ui.data_tab import DataTab
-from ui.drift_model import KEYS
+from ui.data.tab import DataTab
+from ui.drift.model import KEYS
 
 N = 3000
 NEW_CATEGORY_ROWS = 600
@@ -44,7 +44,7 @@ def files(tmp_path_factory):
 @pytest.fixture
 def env(qtbot, tmp_path, monkeypatch):
     errors = []
-    monkeypatch.setattr("ui.data_tab.show_error", lambda parent, title, message: errors.append(message))
+    monkeypatch.setattr("ui.data.tab.show_error", lambda parent, title, message: errors.append(message))
     store = create_assessment(tmp_path / "a.preflight", name="x", items=templates.load("seed").items)
     context = AssessmentContext()
     context.set_store(store)
@@ -172,7 +172,7 @@ def test_summary_header_shows_multivariate_auc_and_warnings(qtbot, env, files):
     _run(qtbot, tab, store)
     result = dict(store.runs("drift")[0]["result"])
     assert "Multivariate: not computed" in tab.drift_view.multivariate.text()
-    # the domain classifier's contract (core.multivariate.domain_classifier), shown as stored
+    # the domain classifier's contract (core.drift.multivariate.domain_classifier), shown as stored
     result["multivariate"] = {"method": "domain_classifier", "auc": 0.7361, "auc_folds": [0.73, 0.74, 0.738],
                               "threshold": 0.55, "drifted": True,
                               "top_features": [{"name": "age", "importance": 0.1467},

@@ -8,11 +8,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from core import signing, templates
-from core.handoff import Handoff
-from core.store import create_assessment
+from core.handoff import signing
+
+from core.assessment import templates
+from core.handoff.form import Handoff
+from core.assessment.store import create_assessment
 from ui.context import AssessmentContext
-from ui.handoff_tab import HandoffTab
+from ui.handoff.tab import HandoffTab
 
 PASSWORD = "correct horse"
 

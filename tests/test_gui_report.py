@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextDocument
 
-from core import templates
-from core.store import create_assessment
+from core.assessment import templates
+from core.assessment.store import create_assessment
 from ui.context import AssessmentContext
-from ui.report_tab import ReportTab
+from ui.report.tab import ReportTab
 from ui.tabs import tab_classes
 
 NAME = "GUI <Report> check"

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from core.errors import Cancelled, InputFileError, PreflightError
-from core.handoff import (FIELDS, GROUPS, Handoff, load_test_preset, prefill_from_runs, hash_training_data,
+from core.handoff.form import (FIELDS, GROUPS, Handoff, load_test_preset, prefill_from_runs, hash_training_data,
                           split_list, validate_handoff)
 
 EXAMPLE = Handoff(

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from core.errors import PreflightError
-from core.handoff import Handoff
-from core.modelcard import NOT_PROVIDED, SECTIONS, generate_model_card, strip_control
+from core.handoff.form import Handoff
+from core.handoff.modelcard import NOT_PROVIDED, SECTIONS, generate_model_card, strip_control
 
 HANDOFF = Handoff(model_location="s3://models/fraud-v2.pkl", model_version="2.0.0",
                   training_data_hash="ab" * 32, training_data_path="/data/train.parquet",

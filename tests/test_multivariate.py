@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.drift import compute_drift
+from core.drift.compute import compute_drift
 from core.errors import Cancelled, PreflightError
-from core.multivariate import domain_classifier
+from core.drift.multivariate import domain_classifier
 
 
 def _table(rng, n, shift=0.0, cat_p=(0.5, 0.3, 0.2)):

@@ -15,13 +15,16 @@ from pathlib import Path
 import numpy
 import pytest
 
-from core import signing, templates
-from core.audit import verify_chain
-from core.checklist import Item, score
+from core.handoff import signing
+
+from core.assessment import templates
+from core.assessment.audit import verify_chain
+from core.assessment.checklist import Item, score
 from core.errors import PreflightError
-from core.handoff import Handoff
-from core.report import build_report, registry, render_html, report_json, write_data, write_report
-from core.store import create_assessment
+from core.handoff.form import Handoff
+from core.render import registry
+from core.report import build_report, render_html, report_json, write_data, write_report
+from core.assessment.store import create_assessment
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS_COLUMN = "<script>alert(1)</script>"

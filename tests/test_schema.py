@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputFileError, PreflightError
-from core.schema import ColumnSpec, DatasetSpec, Schema, infer_schema, load_schema, save_schema, schema_diff
-from core.validation import validate
+from core.validation.infer import infer_schema, schema_diff
+from core.validation.schema import ColumnSpec, DatasetSpec, Schema, load_schema, save_schema
+from core.validation.validate import validate
 
 FLAT = {"age": {"type": "int", "range": [0, 120], "max_missing_pct": 0.05},
         "city": {"type": "categorical", "allowed": ["Paris", "Oslo"]},

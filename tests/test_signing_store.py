@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from core import signing, templates
+from core.handoff import signing
+
+from core.assessment import templates
 from core.errors import PreflightError
-from core.store import create_assessment
+from core.assessment.store import create_assessment
 
 
 @pytest.fixture

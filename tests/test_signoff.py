@@ -8,8 +8,8 @@ import pytest
 
 from core.canonical import canonical_json
 from core.errors import PreflightError
-from core.handoff import Handoff
-from core.signoff import (Signature, build_content, check_can_sign, content_hash, diff_content, hash_password,
+from core.handoff.form import Handoff
+from core.handoff.signoff import (Signature, build_content, check_can_sign, content_hash, diff_content, hash_password,
                           local_and_utc, new_signature, signature_states, stage, verify_password)
 
 ALICE = {"id": 1, "name": "Alice Author", "role": "preparer"}

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core import templates
-from core.checklist import Item
+from core.assessment import templates
+from core.assessment.checklist import Item
 from core.errors import AssessmentFileError, PreflightError
-from core.store import SCHEMA_VERSION, Assessment, create_assessment, open_assessment
-from core.store.migrations import MIGRATIONS
+from core.assessment.store import SCHEMA_VERSION, Assessment, create_assessment, open_assessment
+from core.assessment.store.migrations import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,8 +184,8 @@ def test_delete_item_then_restore_keeps_id_and_links(store):
 CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from core.checklist import Item
-    from core.store import open_assessment
+    from core.assessment.checklist import Item
+    from core.assessment.store import open_assessment
     s = open_assessment({path!r})
     n = 0
     while True:

@@ -1,12 +1,12 @@
-"""Column kind inference, coercion and overrides (core.table_kinds via core.tables)."""
+"""Column kind inference, coercion and overrides (core.data.kinds via core.data.tables)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.errors import PreflightError
-from core.table_kinds import coerce_table, quality_warnings
-from core.tables import apply_kinds, infer_kinds, read_table
+from core.data.kinds import coerce_table, quality_warnings
+from core.data.tables import apply_kinds, infer_kinds, read_table
 
 N = 200
 

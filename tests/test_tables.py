@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from core.errors import Cancelled
-from core.tables import KINDS, LoadedTable, preview, read_table
+from core.data.tables import KINDS, LoadedTable, preview, read_table
 
 
 def write(path, data):

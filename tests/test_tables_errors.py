@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from core.errors import InputFileError, PreflightError
-from core.tables import read_table
+from core.data.tables import read_table
 
 PNG_HEADER = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
               b"\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00")

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from core.errors import Cancelled, PreflightError
-from core.schema import Schema
-from core.validation import CHECKS, ValidationResult, validate, write_failures_csv
+from core.validation.schema import Schema
+from core.validation.validate import CHECKS, ValidationResult, validate, write_failures_csv
 
 WORKED_CSV = "user_id,transaction_amount,credit_score\nU1,100,720\nU2,15000,650\nU3,500,\nU2,200,800\n"
 WORKED_SCHEMA = {

@@ -11,9 +11,9 @@ def run(path: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from core.demo import open_or_create_demo
-    from core.store import open_assessment
+    from core.assessment.store import open_assessment
     from ui.context import AssessmentContext
-    from ui.dialogs import show_error
+    from ui.common.dialogs import show_error
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from core.store import Assessment
+from core.assessment.store import Assessment
 
 
 class AssessmentContext(QObject):

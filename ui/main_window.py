@@ -7,13 +7,15 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from core import checklist, paths, templates
+from core import paths
+
+from core.assessment import checklist, templates
 from core.errors import PreflightError
-from core.store import create_assessment, open_assessment
+from core.assessment.store import create_assessment, open_assessment
 from ui.context import AssessmentContext
-from ui.dialogs import NewAssessmentDialog, show_error
+from ui.common.dialogs import NewAssessmentDialog, show_error
 from ui.tabs import tab_classes
-from ui.worker import TaskBar
+from ui.common.worker import TaskBar
 
 FILE_FILTER = "Preflight assessments (*.preflight)"
 BANNER_STYLE = "background:#cf222e;color:white;font-weight:bold;padding:8px"

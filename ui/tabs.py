@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 
 TABS = (
-    ("ui.checklist_tab", "ChecklistTab"),
-    ("ui.data_tab", "DataTab"),
-    ("ui.handoff_tab", "HandoffTab"),
-    ("ui.report_tab", "ReportTab"),
+    ("ui.checklist.tab", "ChecklistTab"),
+    ("ui.data.tab", "DataTab"),
+    ("ui.handoff.tab", "HandoffTab"),
+    ("ui.report.tab", "ReportTab"),
 )
 
 

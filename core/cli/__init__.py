@@ -8,24 +8,17 @@ Conventions every command follows:
 * Analysis commands accept ``--assessment FILE`` to record their run (with an
   audit event) in that assessment.
 
-Each command lives in a module of this package that exposes ``register(sub)``;
-adding a command means adding its module to ``COMMAND_MODULES``.
+Each feature's commands live in its ``cli.py`` (``register(subparsers)``), found
+through the feature registry (:mod:`core.features`).  This package holds only the
+driver and the shared output helpers (:mod:`core.cli.output`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from core.errors import Cancelled, PreflightError
-
-COMMAND_MODULES = (
-    "core.cli.checklist_cmds",
-    "core.cli.data_cmds",
-    "core.cli.audit_cmds",
-    "core.cli.report_cmds",
-)
 
 #: Optional writers injected by the composition root (e.g. PDF through Qt), keyed by file suffix.
 EXTRA_WRITERS: dict = {}
@@ -43,13 +36,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="preflight", description="Preflight: is this ML system ready for production?")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+    from core.features import feature_modules
+
+    for module in feature_modules("cli"):
         module.register(sub)
     return parser
 

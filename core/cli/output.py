@@ -24,7 +24,7 @@ def table(rows: list[list], headers: list[str]) -> str:
 
 def open_existing(path):
     """Open an existing assessment (the store is imported only by commands that use one)."""
-    from core.store import open_assessment
+    from core.assessment.store import open_assessment
 
     p = Path(path)
     if p.suffix.lower() != ".preflight" and p.exists() and not p.is_dir():

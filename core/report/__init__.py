@@ -10,7 +10,7 @@
   caller supplies (Qt lives in ``ui/``), ``.pdf``.
 
 Sections, in order: verdict, checklist (weighted and ML Test Score views),
-analysis runs (one renderer per run kind, see :mod:`core.report.registry`),
+analysis runs (one renderer per run kind, see :mod:`core.render.registry`),
 production handoff, evidence, signatures, audit trail, manifest.
 """
 
@@ -22,9 +22,10 @@ from pathlib import Path
 
 from core.canonical import dumps
 from core.errors import PreflightError
-from core.report import sections, svg
+from core.report import sections
+from core.render import svg
 from core.report.build import ReportData, build_from_snapshot, build_report, snapshot
-from core.report.html import CSS, esc
+from core.render.html import CSS, esc
 
 FORMAT = "preflight-report"
 FORMAT_VERSION = 1

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import json
 import platform
-import sqlite3
 import sys
 from dataclasses import asdict, dataclass
 from importlib import metadata
 
 from core import __version__
-from core import evidence as ev
-from core import signoff as so
+from core.assessment import evidence as ev
+from core.handoff import signoff as so
 from core.canonical import dumps, utc_now_seconds
-from core.checklist import Item, score
+from core.assessment.checklist import Item, score
 from core.errors import PreflightError, check_cancel
-from core.handoff import Handoff, validate_handoff
+from core.handoff.form import Handoff, validate_handoff
 from core.report.verdict import verdict
 
 #: Distribution names whose versions go into the manifest (read from package metadata, never imported).
-LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "pyarrow", "sqlite-utils", "PySide6")
+LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "pyarrow", "sqlite-utils", "PySide6-Essentials")
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,7 @@ def snapshot(store) -> dict:
     data, sections = store.handoff_data()
     return {
         "path": str(store.path), "meta": store.meta(), "schema_version": store.schema_version,
+        "sqlite_version": store.sqlite_version,
         "items": store.items(), "links": store.links(), "runs": store.runs(),
         "handoff": data, "sections": sections, "evidence": evidence,
         "blobs": {f["id"]: store.evidence_blob(f["id"]) for f in evidence if f.get("embedded")},
@@ -125,7 +125,7 @@ def _reverify(evidence: list[dict], blobs: dict, progress, cancelled) -> list[di
 
 
 def _input_rows(inputs) -> list[dict]:
-    from core.report.registry import input_rows
+    from core.render.registry import input_rows
     keys = ("role", "path", "sha256", "size", "rows")
     return [{k: d.get(k) for k in keys} for d in input_rows(inputs)]
 
@@ -139,7 +139,7 @@ def manifest(snap: dict, generated_utc: str, content_hash: str) -> dict:
         "platform": platform.platform(),
         "executable_64bit": sys.maxsize > 2 ** 32,
         "libraries": library_versions(),
-        "sqlite": sqlite3.sqlite_version,
+        "sqlite": snap.get("sqlite_version"),
         "schema_version": snap.get("schema_version"),
         "assessment_file": snap.get("path"),
         "assessment_created_utc": meta.get("created_utc"),

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from core.handoff import FIELDS, GROUPS
-from core.modelcard import SECTIONS as MODEL_CARD_SECTIONS
-from core.report.html import (GREEN, GREY, RED, AMBER, bullet_list, esc, fmt, kv_table, mark, mono, section,
+from core.handoff.form import FIELDS, GROUPS
+from core.handoff.modelcard import SECTIONS as MODEL_CARD_SECTIONS
+from core.render.html import (GREEN, GREY, RED, AMBER, bullet_list, esc, fmt, kv_table, mark, mono, section,
                               short_hash, table, verdict_word, when)
-from core.report.registry import render_run
+from core.render.registry import render_run
 
 BADGE_COLOURS = {"ready": GREEN, "pending_signoff": AMBER, "not_ready": RED}
 TOC = (("verdict", "Verdict"), ("checklist", "Checklist"), ("runs", "Analysis runs"), ("handoff", "Handoff"),

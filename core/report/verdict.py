@@ -4,9 +4,9 @@ Gates (each ``pass``, ``fail``, ``warn`` or ``none`` when there is nothing to ju
 
 * **checklist** - the checklist is ready (no critical blocker, weighted score at or above the threshold);
 * **handoff** - every handoff rule passes;
-* **drift** - the latest drift run found no dataset drift (``none`` without a drift run; ``warn``
-  when only the multivariate domain classifier detects drift);
-* **validation** - the latest validation run passed (``none`` without a validation run);
+* one gate per registered run kind (:func:`core.render.registry.gate`), given the run of that kind
+  that counts for the verdict: **drift** (no dataset drift; ``warn`` when only the multivariate
+  domain classifier tells the tables apart), **validation** (every check passed), and so on;
 * **evidence** - every attached evidence file still has the hash it was attached with;
 * **audit** - the audit chain verifies;
 * **signoff** - the sign-off stage is ``approved`` (``warn`` otherwise); invalid signatures and
@@ -18,18 +18,14 @@ approved, else ``pending_signoff``.
 
 from __future__ import annotations
 
-from core.handoff import latest_run
+from core.handoff.form import latest_run
+from core.render.registry import gate_result, gates
 
 STATUS_TEXT = {"ready": "READY FOR PRODUCTION", "pending_signoff": "READY, AWAITING SIGN-OFF",
                "not_ready": "NOT READY"}
-TECHNICAL_GATES = ("checklist", "handoff", "drift", "validation", "evidence", "audit")
 
 
-def _check(key: str, label: str, state: str, detail: str, reasons: list[str] | None = None,
-           why: str | None = None) -> dict:
-    """One gate; ``why`` is the short sentence the verdict summary quotes (default: ``detail``)."""
-    return {"key": key, "label": label, "state": state, "detail": detail, "reasons": list(reasons or []),
-            "why": why or detail}
+_check = gate_result
 
 
 def _latest(runs: list[dict], kind: str) -> dict | None:
@@ -68,56 +64,6 @@ def handoff_check(data: dict) -> dict:
                   why="; ".join(failed) if failed else None)
 
 
-def drift_check(data: dict) -> dict:
-    run = _latest(data["runs"], "drift")
-    if run is None:
-        return _check("drift", "Data drift", "none", "no drift analysis recorded")
-    res = _result(run)
-    drift = res.get("dataset_drift")
-    cols = [c for c in res.get("columns") or [] if isinstance(c, dict)]
-    drifted = [str(c.get("name")) for c in cols if c.get("drifted")]
-    share = res.get("drifted_share")
-    share_text = f"{100 * share:.1f}% of columns drifted" if isinstance(share, (int, float)) and \
-        not isinstance(share, bool) else f"{len(drifted)} column(s) drifted"
-    where = f"run #{run.get('id')}"
-    if drift is None:
-        return _check("drift", "Data drift", "warn", f"{where}: no dataset-level verdict ({share_text})")
-    if drift:
-        listed = ", ".join(drifted[:8]) + (", ..." if len(drifted) > 8 else "")
-        return _check("drift", "Data drift", "fail", f"{where}: dataset drift detected, {share_text}",
-                      [f"drifted columns: {listed}"] if drifted else [])
-    reasons = [f"column drift below the dataset threshold: {', '.join(drifted[:8])}"] if drifted else []
-    mv = res.get("multivariate") if isinstance(res.get("multivariate"), dict) else {}
-    if mv.get("drifted"):
-        auc = mv.get("auc")
-        auc_text = f" (AUC {auc:.3f})" if isinstance(auc, (int, float)) and not isinstance(auc, bool) else ""
-        reasons.append(f"the multivariate domain classifier tells the tables apart{auc_text}")
-        return _check("drift", "Data drift", "warn", f"{where}: no dataset drift, {share_text}", reasons)
-    return _check("drift", "Data drift", "pass", f"{where}: no dataset drift, {share_text}", reasons)
-
-
-def validation_check(data: dict) -> dict:
-    run = _latest(data["runs"], "validation")
-    if run is None:
-        return _check("validation", "Data validation", "none", "no validation run recorded")
-    res = _result(run)
-    violations = [v for v in res.get("violations") or [] if isinstance(v, dict)]
-    passed = res.get("passed")
-    where = f"run #{run.get('id')}"
-    if passed is None:
-        return _check("validation", "Data validation", "warn", f"{where}: no verdict recorded")
-    if passed:
-        return _check("validation", "Data validation", "pass", f"{where}: every check passed")
-    by_sev: dict[str, int] = {}
-    for v in violations:
-        by_sev[str(v.get("severity"))] = by_sev.get(str(v.get("severity")), 0) + 1
-    counts = ", ".join(f"{n} {s}" for s, n in by_sev.items())
-    reasons = [f"{v.get('severity')}: {v.get('column') or '(table)'} {v.get('check')} "
-               f"({v.get('count')} row(s))" for v in violations[:8]]
-    return _check("validation", "Data validation", "fail", f"{where}: {len(violations)} violation(s) ({counts})",
-                  reasons)
-
-
 def evidence_check(data: dict) -> dict:
     checks = data["reverification"]
     if not checks:
@@ -153,9 +99,10 @@ def signoff_check(data: dict) -> dict:
 
 def verdict(data: dict) -> dict:
     """The overall status with every gate's state and reasons (see the module docstring)."""
-    checks = [checklist_check(data), handoff_check(data), drift_check(data), validation_check(data),
-              evidence_check(data), audit_check(data), signoff_check(data)]
-    technical_ready = not any(c["state"] == "fail" for c in checks if c["key"] in TECHNICAL_GATES)
+    run_checks = [check(_latest(data["runs"], kind)) for kind, _label, check in gates()]
+    checks = [checklist_check(data), handoff_check(data), *run_checks, evidence_check(data), audit_check(data),
+              signoff_check(data)]
+    technical_ready = not any(c["state"] == "fail" for c in checks if c["key"] != "signoff")
     if not technical_ready:
         status = "not_ready"
     elif data["stage"] == "approved":

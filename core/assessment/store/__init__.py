@@ -1,0 +1,73 @@
+"""The .preflight assessment file: one SQLite database, the only place with SQL.
+
+Open with :func:`open_assessment`, create with :func:`create_assessment`.  Every
+write runs in a transaction together with its audit event, the file is in WAL
+mode with foreign keys on, and the schema is versioned with numbered migrations
+(``core/assessment/store/migrations.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.assessment.checklist import Item
+from core.errors import AssessmentFileError
+from core.assessment.store.base import StoreBase, utc_now
+from core.assessment.store.data_records import DataMixin
+from core.assessment.store.migrations import LATEST as SCHEMA_VERSION
+from core.assessment.store.records import RecordsMixin
+from core.assessment.store.signoff_records import SignoffMixin
+
+EXTENSION = ".preflight"
+
+
+class Assessment(RecordsMixin, SignoffMixin, DataMixin, StoreBase):
+    """An open assessment file."""
+
+
+def open_assessment(path, *, actor: str | None = None) -> Assessment:
+    return Assessment(path, actor=actor)
+
+
+def create_assessment(path, *, name: str, items: list[Item] = (), template: str = "", system: str = "",
+                      owner: str = "", readiness_threshold: float = 80.0, actor: str | None = None,
+                      overwrite: bool = False, settings: dict | None = None) -> Assessment:
+    """Create a new assessment file holding ``items``; refuses to overwrite unless asked."""
+    path = Path(path)
+    if path.exists():
+        if not overwrite:
+            raise AssessmentFileError(f"{path}: already exists (choose another name)")
+        if path.is_dir():
+            raise AssessmentFileError(f"{path}: is a directory")
+        path.unlink()
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.unlink()
+    if not path.parent.exists():
+        raise AssessmentFileError(f"{path}: the folder {path.parent} does not exist")
+    store = Assessment(path, actor=actor, _create=True)
+    try:
+        with store.transaction():
+            store.conn.execute(
+                "INSERT INTO assessment (id, name, system, owner, created_utc, template, readiness_threshold, "
+                "settings) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+                (name, system, owner, utc_now(), template, float(readiness_threshold),
+                 json.dumps(settings or {})))
+            store.audit("create", "assessment", None, {"name": name, "system": system, "owner": owner,
+                                                        "template": template,
+                                                        "readiness_threshold": float(readiness_threshold)})
+            stored = [store._insert_item(it.__class__(**{**it.to_dict(), "id": None, "position": n}))
+                      for n, it in enumerate(items, start=1)]
+            if stored:
+                store.audit("replace", "checklist", None, {"source": template or "new",
+                                                            "items": [i.to_dict() for i in stored]})
+    except Exception:
+        store.close()
+        path.unlink(missing_ok=True)
+        raise
+    return store
+
+
+__all__ = ["Assessment", "open_assessment", "create_assessment", "SCHEMA_VERSION", "EXTENSION"]

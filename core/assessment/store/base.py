@@ -1,0 +1,225 @@
+"""Connection, schema versioning, transactions and the audit writer.
+
+This package is the only place in Preflight that speaks SQL.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from core import __version__
+from core.assessment.audit import GENESIS, ChainVerification, event_hash, verify_chain
+from core.canonical import dumps, utc_now  # noqa: F401  (utc_now re-exported)
+from core.errors import AssessmentFileError
+from core.assessment.store.migrations import APPLICATION_ID, LATEST, MIGRATIONS
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser() or "local user"
+    except Exception:  # no login name in some containers
+        return "local user"
+
+
+class StoreBase:
+    """Open or create a .preflight file and keep it at the latest schema version."""
+
+    def __init__(self, path, *, actor: str | None = None, _create: bool = False, _upto: int | None = None):
+        self.path = Path(path)
+        self.actor = actor or default_actor()
+        if not _create:
+            self._check_file(self.path)
+        try:
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+        except sqlite3.Error as exc:
+            raise AssessmentFileError(f"{self.path}: cannot open ({exc})") from None
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        try:
+            conn.execute("PRAGMA foreign_keys=ON")
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise AssessmentFileError(f"{self.path}: cannot switch the file to WAL mode ({mode})")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if not _create:
+                self._check_identity()
+            self._migrate(upto=_upto)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise AssessmentFileError(f"{self.path}: not a usable Preflight assessment ({exc})") from None
+        except Exception:
+            conn.close()
+            raise
+
+    # ------------------------------------------------------------------ opening
+    @staticmethod
+    def _check_file(path: Path) -> None:
+        if not path.exists():
+            raise AssessmentFileError(f"{path}: no such file")
+        if path.is_dir():
+            raise AssessmentFileError(f"{path}: is a directory, not a .preflight file")
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+        if not head:
+            raise AssessmentFileError(f"{path}: the file is empty, not a Preflight assessment")
+        if head != SQLITE_MAGIC:
+            raise AssessmentFileError(f"{path}: not a Preflight assessment (not a SQLite database)")
+
+    def _check_identity(self) -> None:
+        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise AssessmentFileError(f"{self.path}: a SQLite database, but not a Preflight assessment")
+        ok = self.conn.execute("PRAGMA quick_check").fetchone()[0]
+        if ok != "ok":
+            raise AssessmentFileError(f"{self.path}: the file is corrupt ({ok})")
+        version = self.schema_version
+        if version > LATEST:
+            raise AssessmentFileError(
+                f"{self.path}: written by a newer Preflight (schema version {version}; "
+                f"this version reads up to {LATEST}). Update Preflight to open it.")
+
+    @property
+    def sqlite_version(self) -> str:
+        """The version of the SQLite library that reads and writes this file."""
+        return sqlite3.sqlite_version
+
+    @property
+    def schema_version(self) -> int:
+        try:
+            row = self.conn.execute("SELECT value FROM info WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0]) if row else 0
+
+    def _migrate(self, upto: int | None = None) -> None:
+        target = LATEST if upto is None else upto
+        current = self.schema_version
+        for version, _desc, func in MIGRATIONS:
+            if current < version <= target:
+                with self.db.atomic():
+                    func(self.db)
+                    self.conn.execute("PRAGMA application_id=%d" % APPLICATION_ID)
+                    self.conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES ('schema_version', ?)",
+                                      (str(version),))
+                current = version
+
+    def close(self) -> None:
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def save_as(self, path) -> Path:
+        """Write a consistent copy of this assessment to ``path`` (one self-contained file)."""
+        path = Path(path)
+        if path.exists():
+            path.unlink()
+        dest = sqlite3.connect(str(path))
+        try:
+            self.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dest.close()
+        return path
+
+    def integrity_check(self) -> str:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # ------------------------------------------------------------- transactions
+    @contextmanager
+    def transaction(self):
+        """All writes of one user action, and their audit events, commit together."""
+        with self.db.atomic():
+            yield self
+
+    def _info(self, key: str, default=None):
+        row = self.conn.execute("SELECT value FROM info WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_info(self, key: str, value) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES (?, ?)", (key, str(value)))
+
+    def audit(self, action: str, entity: str, before=None, after=None, actor: str | None = None) -> dict:
+        """Append one event to the hash chain.  Call inside :meth:`transaction`."""
+        if not self.conn.in_transaction:
+            raise RuntimeError("audit() must run inside a transaction")
+        last = self.conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        event = {"seq": seq, "ts_utc": utc_now(), "actor": actor or self.actor, "action": action,
+                 "entity": entity,
+                 "before": None if before is None else dumps(before, sort_keys=True),
+                 "after": None if after is None else dumps(after, sort_keys=True)}
+        event["prev_hash"] = prev
+        event["hash"] = event_hash(event, prev)
+        self.conn.execute("INSERT INTO audit_events(seq, ts_utc, actor, action, entity, before, after, prev_hash, hash)"
+                          " VALUES (:seq, :ts_utc, :actor, :action, :entity, :before, :after, :prev_hash, :hash)",
+                          event)
+        self._set_info("audit_head", event["hash"])
+        self._set_info("audit_count", seq)
+        return event
+
+    def audit_events(self) -> list[dict]:
+        rows = self.conn.execute("SELECT seq, ts_utc, actor, action, entity, before, after, prev_hash, hash "
+                                 "FROM audit_events ORDER BY seq").fetchall()
+        keys = ("seq", "ts_utc", "actor", "action", "entity", "before", "after", "prev_hash", "hash")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def verify_audit(self) -> ChainVerification:
+        count = self._info("audit_count")
+        return verify_chain(self.audit_events(), recorded_head=self._info("audit_head"),
+                            recorded_count=int(count) if count is not None else None)
+
+    # -------------------------------------------------------------------- meta
+    META_FIELDS = ("name", "system", "owner", "template", "readiness_threshold", "drift_share_threshold", "settings")
+
+    def meta(self) -> dict:
+        row = self.conn.execute("SELECT name, system, owner, created_utc, template, readiness_threshold, "
+                                "drift_share_threshold, settings FROM assessment WHERE id=1").fetchone()
+        if row is None:
+            raise AssessmentFileError(f"{self.path}: the assessment record is missing")
+        keys = ("name", "system", "owner", "created_utc", "template", "readiness_threshold",
+                "drift_share_threshold", "settings")
+        out = dict(zip(keys, row))
+        out["settings"] = json.loads(out["settings"] or "{}")
+        out["schema_version"] = self.schema_version
+        out["preflight_version"] = __version__
+        return out
+
+    def update_meta(self, **changes) -> dict:
+        unknown = set(changes) - set(self.META_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown assessment field(s): {', '.join(sorted(unknown))}")
+        for key in ("readiness_threshold", "drift_share_threshold"):
+            if key in changes:
+                value = float(changes[key])
+                upper = 100 if key == "readiness_threshold" else 1
+                if not 0 <= value <= upper:
+                    from core.errors import PreflightError
+                    raise PreflightError(f"{key} must be between 0 and {upper}, got {value:g}")
+                changes[key] = value
+        with self.transaction():
+            before = self.meta()
+            for k, v in changes.items():
+                stored = json.dumps(v) if k == "settings" else v
+                self.conn.execute(f"UPDATE assessment SET {k}=? WHERE id=1", (stored,))
+            after = self.meta()
+            diff_before = {k: before[k] for k in changes}
+            diff_after = {k: after[k] for k in changes}
+            if diff_before != diff_after:
+                self.audit("update", "assessment", diff_before, diff_after)
+        return after

@@ -1,0 +1,210 @@
+"""Checklist items, analysis runs and evidence: reads, writes and their audit events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from core import __version__
+from core.canonical import dumps
+from core.assessment.checklist import Item, make_item, validate_fields
+from core.errors import PreflightError
+from core.assessment.store.base import utc_now
+
+ITEM_COLUMNS = ("id", "position", "category", "name", "requirement", "priority", "status", "notes",
+                "owner", "due_date", "maturity")
+RUN_COLUMNS = ("id", "kind", "settings", "inputs", "result", "summary", "started_utc", "finished_utc",
+               "preflight_version")
+
+
+def _item_audit(item: Item) -> dict:
+    d = item.to_dict()
+    return {k: d[k] for k in ITEM_COLUMNS}
+
+
+class RecordsMixin:
+    # ---------------------------------------------------------------- checklist
+    def items(self) -> list[Item]:
+        rows = self.conn.execute(f"SELECT {', '.join(ITEM_COLUMNS)} FROM checklist_items "
+                                 "ORDER BY position, id").fetchall()
+        return [Item(**dict(zip(ITEM_COLUMNS, r))) for r in rows]
+
+    def item(self, item_id: int) -> Item:
+        row = self.conn.execute(f"SELECT {', '.join(ITEM_COLUMNS)} FROM checklist_items WHERE id=?",
+                                (item_id,)).fetchone()
+        if row is None:
+            raise PreflightError(f"checklist item {item_id} does not exist")
+        return Item(**dict(zip(ITEM_COLUMNS, row)))
+
+    def _insert_item(self, item: Item) -> Item:
+        if not item.position:
+            top = self.conn.execute("SELECT COALESCE(MAX(position), 0) FROM checklist_items").fetchone()[0]
+            item = replace(item, position=top + 1)
+        values = _item_audit(item)
+        if values["id"] is None:
+            del values["id"]
+        values["updated_utc"] = utc_now()
+        cols = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        cur = self.conn.execute(f"INSERT INTO checklist_items ({cols}) VALUES ({marks})", values)
+        return replace(item, id=item.id if item.id is not None else cur.lastrowid)
+
+    def add_item(self, item: Item, *, links: list[dict] = ()) -> Item:
+        """Insert an item; undo of a delete passes the old id and evidence links back in."""
+        make_item({k: v for k, v in item.to_dict().items()})  # validates every field
+        with self.transaction():
+            stored = self._insert_item(item)
+            self.audit("create", f"checklist_item:{stored.id}", None, _item_audit(stored))
+            for link in links:
+                self.link_evidence(stored.id, run_id=link.get("run_id"), file_id=link.get("file_id"))
+        return stored
+
+    def update_item(self, item_id: int, **changes) -> Item:
+        allowed = set(ITEM_COLUMNS) - {"id"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise PreflightError(f"unknown checklist field(s): {', '.join(sorted(unknown))}")
+        changes = validate_fields(changes, where=f"checklist item {item_id}")
+        with self.transaction():
+            before = self.item(item_id)
+            after = replace(before, **changes)
+            if after == before:
+                return before
+            sets = ", ".join(f"{k}=:{k}" for k in changes)
+            self.conn.execute(f"UPDATE checklist_items SET {sets}, updated_utc=:_ts WHERE id=:_id",
+                              {**changes, "_ts": utc_now(), "_id": item_id})
+            b, a = _item_audit(before), _item_audit(after)
+            self.audit("update", f"checklist_item:{item_id}",
+                       {k: b[k] for k in changes if b[k] != a[k]}, {k: a[k] for k in changes if b[k] != a[k]})
+        return after
+
+    def delete_item(self, item_id: int) -> Item:
+        with self.transaction():
+            before = self.item(item_id)
+            links = self.links(item_id)
+            self.conn.execute("DELETE FROM checklist_items WHERE id=?", (item_id,))
+            self.audit("delete", f"checklist_item:{item_id}", {**_item_audit(before), "evidence_links": links}, None)
+        return before
+
+    def replace_items(self, items: list[Item], *, source: str = "import") -> list[Item]:
+        """Replace the whole checklist (an import), as one transaction."""
+        with self.transaction():
+            old = self.items()
+            self.conn.execute("DELETE FROM checklist_items")
+            stored = [self._insert_item(replace(it, id=None, position=n)) for n, it in enumerate(items, start=1)]
+            self.audit("replace", "checklist", {"items": [_item_audit(i) for i in old]},
+                       {"source": source, "items": [_item_audit(i) for i in stored]})
+        return stored
+
+    # ---------------------------------------------------------------------- runs
+    def add_run(self, kind: str, *, settings: dict, inputs: list[dict], result: dict, summary: dict | None = None,
+                started_utc: str, finished_utc: str | None = None) -> int:
+        """Store one finished analysis run with its inputs' hashes; returns the run id."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO runs (kind, settings, inputs, result, summary, started_utc, finished_utc, "
+                "preflight_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, dumps(settings), dumps(inputs), dumps(result), dumps(summary or {}), started_utc,
+                 finished_utc or utc_now(), __version__))
+            run_id = cur.lastrowid
+            self.audit("create", f"run:{run_id}", None,
+                       {"kind": kind, "settings": settings, "inputs": inputs, "summary": summary or {}})
+        return run_id
+
+    def _run_row(self, row, with_result: bool = True) -> dict:
+        d = dict(zip(RUN_COLUMNS, row))
+        for key in ("settings", "inputs", "summary") + (("result",) if with_result else ()):
+            d[key] = json.loads(d[key]) if d.get(key) is not None else None
+        return d
+
+    def runs(self, kind: str | None = None, *, with_result: bool = True) -> list[dict]:
+        cols = RUN_COLUMNS if with_result else tuple(c if c != "result" else "NULL" for c in RUN_COLUMNS)
+        sql = f"SELECT {', '.join(cols)} FROM runs"
+        args: tuple = ()
+        if kind:
+            sql += " WHERE kind=?"
+            args = (kind,)
+        rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [self._run_row(r, with_result) for r in rows]
+
+    def run(self, run_id: int) -> dict:
+        row = self.conn.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise PreflightError(f"run {run_id} does not exist in this assessment")
+        return self._run_row(row)
+
+    def latest_run(self, kind: str) -> dict | None:
+        row = self.conn.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE kind=? ORDER BY id DESC LIMIT 1",
+                                (kind,)).fetchone()
+        return self._run_row(row) if row else None
+
+    def delete_run(self, run_id: int) -> None:
+        with self.transaction():
+            before = self.run(run_id)
+            self.conn.execute("DELETE FROM runs WHERE id=?", (run_id,))
+            self.audit("delete", f"run:{run_id}", {k: before[k] for k in ("kind", "settings", "inputs", "summary")},
+                       None)
+
+    # ------------------------------------------------------------------ evidence
+    def add_evidence_file(self, *, label: str, path: str, sha256: str, size: int, blob: bytes | None = None) -> int:
+        with self.transaction():
+            cur = self.conn.execute("INSERT INTO evidence_files (label, path, sha256, size, attached_utc, blob) "
+                                    "VALUES (?, ?, ?, ?, ?, ?)", (label, path, sha256, size, utc_now(), blob))
+            fid = cur.lastrowid
+            self.audit("create", f"evidence_file:{fid}", None,
+                       {"label": label, "path": path, "sha256": sha256, "size": size, "embedded": blob is not None})
+        return fid
+
+    def evidence_files(self) -> list[dict]:
+        rows = self.conn.execute("SELECT id, label, path, sha256, size, attached_utc, blob IS NOT NULL "
+                                 "FROM evidence_files ORDER BY id").fetchall()
+        keys = ("id", "label", "path", "sha256", "size", "attached_utc", "embedded")
+        return [dict(zip(keys, r), embedded=bool(r[6])) for r in rows]
+
+    def evidence_blob(self, file_id: int) -> bytes | None:
+        row = self.conn.execute("SELECT blob FROM evidence_files WHERE id=?", (file_id,)).fetchone()
+        return row[0] if row else None
+
+    def delete_evidence_file(self, file_id: int) -> None:
+        with self.transaction():
+            before = [f for f in self.evidence_files() if f["id"] == file_id]
+            if not before:
+                raise PreflightError(f"evidence file {file_id} does not exist")
+            self.conn.execute("DELETE FROM evidence_files WHERE id=?", (file_id,))
+            self.audit("delete", f"evidence_file:{file_id}", before[0], None)
+
+    def link_evidence(self, item_id: int, *, run_id: int | None = None, file_id: int | None = None) -> int:
+        if (run_id is None) == (file_id is None):
+            raise PreflightError("an evidence link points to exactly one run or one file")
+        with self.transaction():
+            self.item(item_id)
+            if run_id is not None:
+                self.run(run_id)
+            dup = self.conn.execute("SELECT id FROM evidence_links WHERE item_id=? AND run_id IS ? AND file_id IS ?",
+                                    (item_id, run_id, file_id)).fetchone()
+            if dup:
+                return dup[0]
+            cur = self.conn.execute("INSERT INTO evidence_links (item_id, run_id, file_id, created_utc) "
+                                    "VALUES (?, ?, ?, ?)", (item_id, run_id, file_id, utc_now()))
+            self.audit("create", f"evidence_link:{cur.lastrowid}", None,
+                       {"item_id": item_id, "run_id": run_id, "file_id": file_id})
+        return cur.lastrowid
+
+    def unlink_evidence(self, link_id: int) -> None:
+        with self.transaction():
+            row = self.conn.execute("SELECT item_id, run_id, file_id FROM evidence_links WHERE id=?",
+                                    (link_id,)).fetchone()
+            if row is None:
+                raise PreflightError(f"evidence link {link_id} does not exist")
+            self.conn.execute("DELETE FROM evidence_links WHERE id=?", (link_id,))
+            self.audit("delete", f"evidence_link:{link_id}",
+                       {"item_id": row[0], "run_id": row[1], "file_id": row[2]}, None)
+
+    def links(self, item_id: int | None = None) -> list[dict]:
+        sql = "SELECT id, item_id, run_id, file_id, created_utc FROM evidence_links"
+        args: tuple = ()
+        if item_id is not None:
+            sql += " WHERE item_id=?"
+            args = (item_id,)
+        keys = ("id", "item_id", "run_id", "file_id", "created_utc")
+        return [dict(zip(keys, r)) for r in self.conn.execute(sql + " ORDER BY id", args).fetchall()]

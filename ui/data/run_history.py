@@ -1,0 +1,241 @@
+"""The stored drift and validation runs, and attaching one as evidence to a checklist item."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from core.errors import PreflightError
+from ui.common.dialogs import show_error
+from ui.common.table_models import ListTableModel, read_only_table
+
+KINDS = ("drift", "validation")
+PREFERRED_ITEM = {"drift": "Data drift monitoring", "validation": "Data validation pipeline"}
+HEADERS = ("Run", "Kind", "Finished (UTC)", "Files", "Summary")
+
+
+def _name(path) -> str:
+    return str(path or "?").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def run_files(run: dict) -> str:
+    names = [_name(i.get("path")) for i in run.get("inputs") or []]
+    return " → ".join(names)
+
+
+def run_summary(run: dict) -> str:
+    s = run.get("summary") or {}
+    if run["kind"] == "drift":
+        if "dataset_drift" not in s:
+            return ""
+        drifted = s.get("drifted_columns") or []
+        text = (f"{'DRIFT' if s['dataset_drift'] else 'no dataset drift'}: {len(drifted)} of "
+                f"{s.get('columns', '?')} columns drifted")
+        return text + (f" ({', '.join(drifted[:4])}{', ...' if len(drifted) > 4 else ''})" if drifted else "")
+    if "passed" not in s:
+        return ""
+    if s["passed"]:
+        return f"passed: {s.get('rows', 0):,} rows, no violation"
+    return (f"FAILED: {s.get('violations', 0)} violation(s), {s.get('critical', 0)} critical, "
+            f"in {s.get('rows', 0):,} rows")
+
+
+def _bad(run: dict) -> bool:
+    s = run.get("summary") or {}
+    return bool(s.get("dataset_drift")) if run["kind"] == "drift" else s.get("passed") is False
+
+
+class RunsModel(ListTableModel):
+    """Drift and validation runs, newest first (listed without their results)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.runs: list[dict] = []
+
+    def set_runs(self, runs: list[dict]) -> None:
+        self.beginResetModel()
+        self.runs = sorted(runs, key=lambda r: -r["id"])
+        self.endResetModel()
+
+    def run_at(self, row: int) -> dict:
+        return self.runs[row]
+
+    def row_of(self, run_id: int) -> int:
+        return next((n for n, r in enumerate(self.runs) if r["id"] == run_id), -1)
+
+    HEADERS = HEADERS
+
+    def rows(self) -> list:
+        return self.runs
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        run = self.runs[index.row()]
+        col = index.column()
+        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+            if col == 0:
+                return f"#{run['id']}"
+            if col == 1:
+                return run["kind"]
+            if col == 2:
+                return (run.get("finished_utc") or "").replace("T", " ").rstrip("Z")[:19]
+            if col == 3:
+                if role == Qt.ToolTipRole:
+                    return "\n".join(f"{i.get('role')}: {i.get('path')}\nSHA-256 {i.get('sha256')}"
+                                     for i in run.get("inputs") or [])
+                return run_files(run)
+            return run_summary(run)
+        if role == Qt.ForegroundRole and col == 4:
+            return QBrush(QColor("#cf222e" if _bad(run) else "#1a7f37"))
+        return None
+
+
+class AttachRunDialog(QDialog):
+    """Choose the checklist item a run is evidence for."""
+
+    def __init__(self, items, run: dict, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Attach run #{run['id']} as evidence")
+        self.resize(460, 420)
+        self.list = QListWidget()
+        preferred = PREFERRED_ITEM.get(run["kind"])
+        for item in items:
+            entry = QListWidgetItem(f"{item.category} — {item.name}")
+            entry.setData(Qt.UserRole, item.id)
+            self.list.addItem(entry)
+            if item.name == preferred and self.list.currentRow() < 0:
+                self.list.setCurrentItem(entry)
+        self.list.itemDoubleClicked.connect(lambda _i: self.accept())
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.Ok)
+        self.ok_button.setEnabled(self.list.currentRow() >= 0)
+        self.list.currentRowChanged.connect(lambda r: self.ok_button.setEnabled(r >= 0))
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"Link the {run['kind']} run #{run['id']} ({run_summary(run)}) to:"))
+        lay.addWidget(self.list, 1)
+        lay.addWidget(buttons)
+
+    def selected_item_id(self) -> int | None:
+        entry = self.list.currentItem()
+        return None if entry is None else entry.data(Qt.UserRole)
+
+
+class RunHistory(QWidget):
+    """The runs list; selecting one emits ``run_selected(run_id)``."""
+
+    run_selected = Signal(int)
+    show_requested = Signal(int)
+
+    def __init__(self, context, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.model = RunsModel(self)
+        self.table = read_only_table(self.model, (55, 80, 150, 300), row_height=22)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.doubleClicked.connect(lambda index: self.show_requested.emit(self.model.run_at(index.row())["id"]))
+        self.show_button = QPushButton("Show")
+        self.show_button.setToolTip("Show the selected run's stored result in its view")
+        self.show_button.clicked.connect(self._show_clicked)
+        self.attach_button = QPushButton("Attach as evidence...")
+        self.attach_button.clicked.connect(lambda: self.attach_selected())
+        self.status = QLabel("")
+        self.status.setStyleSheet("color:#57606a")
+        bar = QHBoxLayout()
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.show_button)
+        bar.addWidget(self.attach_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.addLayout(bar)
+        lay.addWidget(self.table, 1)
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        store = self.context.store
+        keep = self.selected_run()
+        runs = [] if store is None else [r for kind in KINDS for r in store.runs(kind, with_result=False)]
+        self.model.set_runs(runs)
+        self.status.setText(f"{len(runs)} stored run{'s' if len(runs) != 1 else ''} in this assessment"
+                            if runs else "No drift or validation run stored yet.")
+        if keep is not None:
+            self.select_run_quietly(keep["id"])
+        self._update_buttons()
+
+    def selected_run(self) -> dict | None:
+        index = self.table.currentIndex()
+        return self.model.run_at(index.row()) if index.isValid() and self.model.rowCount() else None
+
+    def select_run(self, run_id: int) -> None:
+        """Select a run and show it (run_selected is emitted even when it was already selected)."""
+        row = self.model.row_of(run_id)
+        if row < 0:
+            return
+        already = self.table.currentIndex().row() == row
+        self.table.selectRow(row)
+        if already:
+            self.run_selected.emit(run_id)
+
+    def reset(self) -> None:
+        """Forget the selection (another assessment was opened) and list its runs."""
+        self.model.set_runs([])
+        self.refresh()
+
+    def select_run_quietly(self, run_id: int) -> None:
+        """Select a run without emitting run_selected (its result is already shown)."""
+        row = self.model.row_of(run_id)
+        if row < 0:
+            return
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)
+        self.table.selectRow(row)
+        selection.blockSignals(False)
+        self.table.viewport().update()
+        self._update_buttons()
+
+    def _current_changed(self, index, _previous) -> None:
+        self._update_buttons()
+        if index.isValid():
+            self.run_selected.emit(self.model.run_at(index.row())["id"])
+
+    def _show_clicked(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.show_requested.emit(run["id"])
+
+    def _update_buttons(self) -> None:
+        has = self.selected_run() is not None
+        self.show_button.setEnabled(has)
+        self.attach_button.setEnabled(has)
+
+    def attach_dialog(self, run: dict | None = None) -> AttachRunDialog | None:
+        run = run or self.selected_run()
+        if run is None or self.context.store is None:
+            return None
+        return AttachRunDialog(self.context.store.items(), run, self)
+
+    def attach_selected(self, item_id: int | None = None) -> int | None:
+        """Link the selected run to a checklist item (asked in a dialog when not given); returns the link id."""
+        run = self.selected_run()
+        if run is None:
+            return None
+        if item_id is None:
+            dialog = self.attach_dialog(run)
+            if dialog is None or not dialog.exec():
+                return None
+            item_id = dialog.selected_item_id()
+            if item_id is None:
+                return None
+        try:
+            link = self.context.store.link_evidence(item_id, run_id=run["id"])
+            item = self.context.store.item(item_id)
+        except PreflightError as exc:
+            show_error(self, "Cannot attach the run", str(exc))
+            return None
+        self.context.notify("checklist")
+        self.context.status_message.emit(f"Run #{run['id']} attached as evidence to '{item.name}'")
+        return link
