@@ -61,3 +61,39 @@ def test_each_contract_bites(tree_copy, module, line, broken):
     assert proc.returncode != 0
     broken_part = proc.stdout.split("Broken contracts", 1)[-1]
     assert broken in broken_part, proc.stdout[-2000:]
+
+
+CYCLES = """
+import sys
+import grimp
+graph = grimp.build_graph("core", "ui")
+found = []
+for module in sorted(graph.modules):
+    for imported in sorted(graph.find_modules_directly_imported_by(module)):
+        if imported.startswith(("core", "ui")) and graph.find_shortest_chain(importer=imported, imported=module):
+            found.append(f"{module} <-> {imported}")
+print("\\n".join(found))
+sys.exit(1 if found else 0)
+"""
+
+
+def cycles(root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-c", CYCLES], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_no_import_cycles_in_core_or_ui():
+    proc = cycles(ROOT)
+    assert proc.returncode == 0, "import cycles:\n" + proc.stdout
+
+
+def test_the_cycle_check_bites(tree_copy):
+    path = tree_copy / "core/validation/schema.py"
+    original = path.read_text()
+    path.write_text(original + "\n\ndef _late():\n    from core.validation.infer import infer_schema  # noqa\n")
+    try:
+        proc = cycles(tree_copy)
+    finally:
+        path.write_text(original)
+    assert proc.returncode == 1 and "core.validation.schema <-> core.validation.infer" in proc.stdout
