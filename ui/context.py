@@ -17,6 +17,7 @@ class AssessmentContext(QObject):
     handoff_changed = Signal()
     audit_changed = Signal()    # any write (every write appends an audit event)
     status_message = Signal(str)
+    task_failed = Signal(str, str)  # (title, message) of a failed task whose queue has no place of its own
 
     def __init__(self, parent=None):
         super().__init__(parent)
