@@ -81,3 +81,14 @@ def test_psi_of_a_table_against_itself_is_zero(x, c):
     assert num.psi == 0 and num.jensen_shannon == 0 and num.ks_statistic == 0
     assert cat.psi == 0 and cat.jensen_shannon == 0 and not cat.drifted
     assert num.psi_band == cat.psi_band == "stable"
+
+
+@SETTINGS
+@given(values, hs.lists(hs.floats(0, 1), min_size=1, max_size=30))
+def test_sorted_quantiles_equal_np_quantile_bit_for_bit(x, probs):
+    from core.drift.profile import decile_edges, sorted_quantiles
+
+    a = np.sort(np.asarray(x, dtype=float))
+    p = np.asarray(probs + [0.1, 0.5, 0.9])
+    assert np.array_equal(sorted_quantiles(a, p), np.quantile(a, p))
+    assert np.array_equal(decile_edges(a), np.quantile(a, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]))
