@@ -5,13 +5,14 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 
 from core.assessment import templates
 from core.errors import check_cancel
 from core.assessment.store import create_assessment, open_assessment
 from ui.context import AssessmentContext
 from ui.main_window import MainWindow
-from ui.common.worker import TaskBar
+from ui.common.tasks import TaskBar
 
 
 @pytest.fixture
@@ -178,9 +179,12 @@ def test_worker_reports_progress_and_result(qtbot):
     results, values = [], []
     bar.bar.valueChanged.connect(values.append)
     bar.run("slow", _slow, on_result=results.append)
-    assert bar.isVisible() or bar.busy
+    assert bar.busy and bar.label.text() == "slow" and results == []  # nothing is delivered before the loop runs
+    with pytest.raises(RuntimeError):
+        bar.run("second", _slow)  # one task at a time
     qtbot.waitUntil(lambda: results == ["done"], timeout=10000)
     qtbot.waitUntil(lambda: not bar.busy, timeout=5000)
+    assert not bar.isVisible()
     assert values and max(values) == 1000 and len(set(values)) > 2
 
 
@@ -192,3 +196,83 @@ def test_worker_cancel(qtbot):
     bar.cancel_button.click()
     qtbot.waitUntil(lambda: cancelled == [1], timeout=10000)
     assert results == []
+
+
+class _X11Keys(QKeySequence):
+    """QKeySequence as on GNOME/KDE, where the standard Redo binding is Ctrl+Shift+Z (offscreen uses Ctrl+Y)."""
+    Undo = QKeySequence("Ctrl+Z")
+    Redo = QKeySequence("Ctrl+Shift+Z")
+
+
+@pytest.fixture(params=["offscreen", "x11"])
+def desktop_window(request, window, monkeypatch):
+    """The window with its undo/redo shortcuts installed as on the given desktop's key bindings."""
+    if request.param == "x11":
+        monkeypatch.setattr("ui.checklist.tab.QKeySequence", _X11Keys)
+        window.checklist_tab.install_shortcuts(window.undo_action, window.redo_action)
+    return window
+
+
+def _window_keys(win):
+    """Every key sequence bound by a QAction or QShortcut in the window, one entry per binding."""
+    keys = []
+    for action in win.findChildren(QAction):
+        keys += [k.toString() for k in action.shortcuts() if not k.isEmpty()]
+    for shortcut in win.findChildren(QShortcut):
+        keys += [k.toString() for k in shortcut.keys() if not k.isEmpty()]
+    return keys
+
+
+def test_no_key_is_bound_twice(desktop_window):
+    window = desktop_window
+    keys = _window_keys(window)
+    assert "Ctrl+Shift+Z" in keys and "Ctrl+Y" in keys and "Ctrl+Z" in keys
+    assert sorted(k for k in keys if keys.count(k) > 1) == []
+    assert [k.toString() for k in window.redo_action.shortcuts()] == ["Ctrl+Shift+Z", "Ctrl+Y"]
+
+
+@pytest.mark.parametrize("redo_key", [(Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier),
+                                      (Qt.Key_Y, Qt.ControlModifier)])
+def test_undo_and_redo_keys_move_the_undo_stack(desktop_window, qtbot, redo_key):
+    window = desktop_window
+    tab = window.checklist_tab
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    _set_status(tab, "Production data availability", "done")
+    stack = tab.undo_stack
+    assert stack.index() == 1
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    assert stack.index() == 0
+    assert tab.score_panel.weighted.text() == "0.00"
+    qtbot.keyClick(window, *redo_key)
+    assert stack.index() == 1
+    assert tab.score_panel.weighted.text() == "8.00"
+
+
+def test_choosing_a_status_in_the_editor_applies_at_once(window, qtbot):
+    from PySide6.QtWidgets import QComboBox
+    tab = window.checklist_tab
+    index = tab.proxy.index(_row(tab, "Production data availability"), 3)
+    tab.table.setCurrentIndex(index)
+    tab.table.edit(index)
+    combo = tab.table.viewport().findChild(QComboBox)
+    assert combo is not None and combo.currentData() == "open"
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Open", "Done", "Not applicable"]
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key_Down)  # "Open" -> "Done", as a user picks it; no click elsewhere
+    assert tab.score_panel.weighted.text() == "8.00"
+    assert tab.undo_stack.index() == 1
+    assert window.context.store.item(tab.model.items[0].id).status == "done"
+    assert tab.proxy.index(index.row(), 3).data() == "Done"
+
+
+def test_statuses_and_filters_show_labels_not_stored_values(window):
+    tab = window.checklist_tab
+    _set_status(tab, "Latency requirements", "not_applicable")
+    row = _row(tab, "Latency requirements")
+    assert tab.proxy.index(row, 3).data() == "Not applicable"
+    assert window.context.store.item(tab.model.items[tab.proxy.mapToSource(
+        tab.proxy.index(row, 3)).row()].id).status == "not_applicable"
+    labels = [tab.filter_status.itemText(i) for i in range(tab.filter_status.count())]
+    assert labels == ["All statuses", "Open", "Done", "Not applicable"]
+    assert tab.filter_status.itemData(3) == "not_applicable"

@@ -15,6 +15,9 @@ COLUMNS = (
 )
 EDITABLE = {"name", "priority", "status", "maturity", "owner", "due_date", "notes", "requirement", "category"}
 CHOICES = {"priority": PRIORITIES, "status": STATUSES, "maturity": ("", "0", "0.5", "1")}
+# What people read for the stored values (the stored values themselves never change).
+STATUS_LABELS = {"open": "Open", "done": "Done", "not_applicable": "Not applicable"}
+PRIORITY_LABELS = {p: p.capitalize() for p in PRIORITIES}
 STATUS_COLOURS = {"done": QColor("#1b7f3b"), "open": QColor("#9a6700"), "not_applicable": QColor("#6e7781")}
 PRIORITY_COLOURS = {"critical": QColor("#cf222e"), "high": QColor("#bc4c00"), "medium": QColor("#6e7781"),
                     "low": QColor("#8c959f")}
@@ -24,9 +27,18 @@ GROUP_SHADES = (QColor("#ffffff"), QColor("#f4f6f8"))
 def display_value(field: str, value) -> str:
     if field == "maturity":
         return "" if value is None else f"{value:g}"
-    if field == "status" and value == "not_applicable":
-        return "n/a"
+    if field == "status":
+        return STATUS_LABELS.get(value, "" if value is None else str(value))
+    if field == "priority":
+        return PRIORITY_LABELS.get(value, "" if value is None else str(value))
     return "" if value is None else str(value)
+
+
+def choice_label(field: str, value: str) -> str:
+    """The label a combo box shows for one stored choice."""
+    if field == "maturity":
+        return value or "(none)"
+    return display_value(field, value)
 
 
 class ChecklistModel(ListTableModel):
@@ -95,7 +107,7 @@ class ChecklistModel(ListTableModel):
                 return str(value) if value else ""
             return display_value(field, value)
         if role == Qt.EditRole:
-            return display_value(field, value) if field != "status" else value
+            return value if field in ("status", "priority") else display_value(field, value)
         if role == Qt.ToolTipRole and field in ("requirement", "notes", "name"):
             return item.requirement if field == "name" else (value or None)
         if role == Qt.ForegroundRole:

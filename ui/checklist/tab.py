@@ -13,8 +13,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from core.assessment.checklist import PRIORITIES, STATUSES, Item, maturity_changes, score, validate_fields
 from core.errors import PreflightError
 from ui.checklist.commands import AddItemCommand, DeleteItemCommand, EditItemCommand
-from ui.checklist.model import CHOICES, COLUMNS, ChecklistFilter, ChecklistModel
+from ui.checklist.model import (CHOICES, COLUMNS, PRIORITY_LABELS, STATUS_LABELS, ChecklistFilter, ChecklistModel,
+                                choice_label)
 from ui.checklist.score_panel import ScorePanel
+
+
+UNDO_KEYS = (QKeySequence("Ctrl+Z"),)
+REDO_KEYS = (QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"))
 
 
 class ChoiceDelegate(QStyledItemDelegate):
@@ -25,18 +30,26 @@ class ChoiceDelegate(QStyledItemDelegate):
         if field not in CHOICES:
             return super().createEditor(parent, option, index)
         combo = QComboBox(parent)
-        combo.addItems(list(CHOICES[field]))
+        for value in CHOICES[field]:
+            combo.addItem(choice_label(field, value), value)
+        # a choice applies at once: the score moves without clicking elsewhere first
+        combo.activated.connect(lambda _i, c=combo: self._commit(c))
         return combo
+
+    def _commit(self, combo) -> None:
+        self.commitData.emit(combo)
+        self.closeEditor.emit(combo, QStyledItemDelegate.NoHint)
 
     def setEditorData(self, editor, index):
         if isinstance(editor, QComboBox):
-            editor.setCurrentText(str(index.data(Qt.EditRole) or ""))
+            found = editor.findData(str(index.data(Qt.EditRole) or ""))
+            editor.setCurrentIndex(max(found, 0))
         else:
             super().setEditorData(editor, index)
 
     def setModelData(self, editor, model, index):
         if isinstance(editor, QComboBox):
-            model.setData(index, editor.currentText(), Qt.EditRole)
+            model.setData(index, editor.currentData(), Qt.EditRole)
         else:
             super().setModelData(editor, model, index)
 
@@ -59,13 +72,13 @@ class ChecklistTab(QWidget):
         self.filter_status = QComboBox()
         self.filter_status.addItem("All statuses", "")
         for s in STATUSES:
-            self.filter_status.addItem(s.replace("_", " "), s)
+            self.filter_status.addItem(STATUS_LABELS[s], s)
         self.filter_status.currentIndexChanged.connect(
             lambda _i: self.proxy.set_filter(status=self.filter_status.currentData()))
         self.filter_priority = QComboBox()
         self.filter_priority.addItem("All priorities", "")
         for p in PRIORITIES:
-            self.filter_priority.addItem(p, p)
+            self.filter_priority.addItem(PRIORITY_LABELS[p], p)
         self.filter_priority.currentIndexChanged.connect(
             lambda _i: self.proxy.set_filter(priority=self.filter_priority.currentData()))
         self.add_button = QPushButton("Add item")
@@ -186,5 +199,9 @@ class ChecklistTab(QWidget):
             self.undo_stack.push(DeleteItemCommand(self.context, item))
 
     def install_shortcuts(self, undo_action, redo_action) -> None:
-        undo_action.setShortcut(QKeySequence.Undo)
-        redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.Redo])
+        """Bind undo to Ctrl+Z and redo to Ctrl+Shift+Z and Ctrl+Y, each key exactly once.
+
+        The platform's standard Redo binding already contains Ctrl+Shift+Z on most desktops, so
+        adding it again made the key ambiguous and Qt then fired neither binding."""
+        undo_action.setShortcuts(list(UNDO_KEYS))
+        redo_action.setShortcuts(list(REDO_KEYS))
