@@ -299,3 +299,45 @@ def test_progress_reported_and_cancel_honoured(tmp_path, frame):
 
 def test_kinds_constant_exported():
     assert KINDS == ("numeric", "categorical", "boolean", "datetime", "text")
+
+
+# ----------------------------------------------------------------------------- wide tables
+
+def wide_csv(path, n_columns, n_rows=5):
+    rng = np.random.default_rng(1)
+    lines = [",".join(f"c{i}" for i in range(n_columns))]
+    lines += [",".join(f"{v:.2f}" for v in rng.normal(size=n_columns)) for _ in range(n_rows)]
+    return write(path, "\n".join(lines) + "\n")
+
+
+def python_calls(fn) -> int:
+    """How many Python function calls ``fn()`` makes (a count of work that does not depend on the clock)."""
+    import sys
+    import threading
+    count = [0]
+
+    def profile(frame, event, arg):
+        if event == "call":
+            count[0] += 1
+
+    threading.setprofile(profile)
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+    return count[0]
+
+
+def test_reading_work_grows_linearly_with_the_number_of_columns(tmp_path):
+    """Per-column steps must not scan all columns (a set of the column names rebuilt per column made
+    100,000 columns take minutes): eight times the columns may cost at most ~eight times the calls."""
+    def work(n):
+        path = wide_csv(tmp_path / f"w{n}.csv", n)
+        overrides = {f"c{i}": "numeric" for i in range(n)}
+        return python_calls(lambda: (read_table(path, kind_overrides=overrides), read_table(path),
+                                     preview(path, n=3)))
+
+    small, large = work(100), work(800)
+    assert large < 9.5 * small, (small, large)

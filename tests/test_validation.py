@@ -234,3 +234,46 @@ def test_progress_cancel_and_bad_input():
         validate([[1]], schema)
     assert validate(df.iloc[:0], Schema.from_dict({"a": {"unique": True, "max_missing_pct": 0}})).passed
     assert set(CHECKS) >= {v.check for v in _one(df, {"zz": {}}).violations}
+
+
+def _python_calls(fn) -> int:
+    """Python function calls made by ``fn()`` in every thread: a measure of work that ignores the clock."""
+    import sys
+    import threading
+    count = [0]
+
+    def profile(frame, event, arg):
+        if event == "call":
+            count[0] += 1
+
+    threading.setprofile(profile)
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+    return count[0]
+
+
+def test_validation_work_grows_linearly_with_the_number_of_columns():
+    """Inferring, validating and diffing a wide table: eight times the columns, at most ~eight times the work
+    (a per-column scan of every column name or of the required-columns list made it quadratic)."""
+    from core.validation.infer import infer_schema, schema_diff
+
+    def work(n):
+        rng = np.random.default_rng(2)
+        df = pd.DataFrame(rng.normal(size=(5, n)), columns=[f"c{i}" for i in range(n)])
+        kinds = {c: "numeric" for c in df.columns}
+
+        def run():
+            schema = infer_schema(df, kinds)
+            strict = Schema.from_dict({"columns": schema.to_dict()["columns"],
+                                       "dataset": {"required_columns": list(df.columns)[::-1] + ["gone"],
+                                                   "allow_unexpected_columns": False}})
+            assert _checks(validate(df, strict, kinds=kinds)) == [("gone", "missing_column")]
+            schema_diff(df, df, kinds, kinds)
+        return _python_calls(run)
+
+    small, large = work(100), work(800)
+    assert large < 9.5 * small, (small, large)

@@ -235,8 +235,9 @@ def infer_kinds(df: pd.DataFrame, cancelled=None) -> dict[str, str]:
 
 
 def check_kinds(kinds: dict, columns) -> None:
-    """Raise PreflightError for unknown column names or unknown kinds."""
-    unknown = [c for c in kinds if c not in set(columns)]
+    """Raise PreflightError for unknown column names or unknown kinds (one pass over each)."""
+    present = columns if isinstance(columns, (set, frozenset, dict)) else set(columns)
+    unknown = [c for c in kinds if c not in present]
     if unknown:
         raise PreflightError("kind given for column(s) not in the table: "
                              + ", ".join(repr(str(c)) for c in unknown)

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import collections
 import csv
 import datetime as _dt
 import math
@@ -169,10 +168,6 @@ class ValidationResult:
     def complete(self) -> bool:
         return all(v.complete for v in self.violations)
 
-    def counts_by_severity(self) -> dict:
-        counts = collections.Counter(v.severity for v in self.violations)
-        return {s: counts.get(s, 0) for s in SEVERITIES}
-
     def failures(self) -> Iterator[dict]:
         """Every failing row of every violation (the full failure table), in violation order."""
         for v in self.violations:
@@ -254,13 +249,13 @@ def validate(df, schema: Schema, *, kinds=None, progress=None, cancelled=None) -
         by_name[str(col)] = col
     rows = len(df)
     violations: list[Violation] = []
-    reported_missing = set()
+    required = set(schema.dataset.required_columns)  # a set: looked up once per column
     total = len(schema.columns) + 1
 
     def check(name, spec):
         check_cancel(cancelled)
         if name not in by_name:
-            if spec.required or name in schema.dataset.required_columns:
+            if spec.required or name in required:
                 return [_column_level(name, "missing_column", "critical", rows,
                                       f"the required column '{name}' is not in the table")]
             return []
