@@ -7,20 +7,32 @@ missing shares, and human-readable ``notes`` for the warnings list.  It makes
 no verdict.
 
 Charts: numeric columns get ``histogram`` (30 equal-width bins over the pooled
-0.5-99.5 percentile range, values outside left out; with a sketched reference
-the reference counts are scaled to its real size) and ``psi_bins`` (the nine
-decile edges and the ten reference/current shares, before the 1e-4
-replacement); categorical columns get ``categories`` (the 30 most frequent
-labels by reference + current count, with both counts).
+0.5-99.5 percentile range ``range: [lo, hi]``; values outside it are left out and
+counted in ``clipped: {"reference": {"below", "above"}, "current": {...}}``; with
+a sketched reference the reference counts are scaled to its real size),
+``histogram_log`` when every value of both tables is above 0 (30 log-spaced bins
+from the smallest to the largest value, nothing clipped: ``edges``,
+``reference``, ``current``) and ``psi_bins`` (the nine decile edges and the ten
+reference/current shares, before the 1e-4 replacement); categorical columns get
+``categories`` (the 30 most frequent labels by reference + current count, with
+both counts).  Every column gets ``summary`` (see :mod:`core.drift.summary`).
+
+Small samples: when either table has fewer than ``SMALL_SAMPLE_N`` (30)
+non-missing values in a column, the column gets ``small_sample: True`` and a
+note saying its verdict is unreliable; the verdict is still computed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import difflib
+
 from core.drift import stattests
-from core.errors import check_cancel
 from core.drift.profile import NUMERIC_KINDS, CategoricalRef, category_counts, numeric_values
+from core.drift.summary import (categorical_summary, numeric_summary, reference_categorical_summary,
+                                reference_numeric_summary)
+from core.errors import check_cancel
 
 AUTO_SMALL_N = 1_000
 AUTO_MIN_UNIQUE = 5
@@ -28,6 +40,32 @@ HIST_BINS = 30
 TOP_CATEGORIES = 30
 MAX_NEW_CATEGORIES = 50
 OTHER = "(other)"
+SMALL_SAMPLE_N = 30
+
+
+def unknown_columns_message(unknown, reference_columns, current_columns, what="") -> str:
+    """The error for requested column names: in neither table (with near matches), or of no known kind."""
+    present = list(dict.fromkeys([*map(str, reference_columns), *map(str, current_columns)]))
+    absent = [c for c in unknown if c not in set(present)]
+    if not absent:
+        return f"no kind is known for column(s) {', '.join(map(repr, unknown))}"
+    parts = []
+    for name in absent:
+        near = difflib.get_close_matches(str(name), present, n=3)
+        parts.append(repr(name) + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
+    lead = f"{what}: " if what else ""
+    return (f"{lead}column(s) {', '.join(parts)} are in neither the reference nor the current table"
+            + ("" if any("did you mean" in p for p in parts) else
+               f"; the columns are {', '.join(map(repr, present[:20]))}{', ...' if len(present) > 20 else ''}"))
+
+
+def _small_sample(out: dict, name: str) -> None:
+    n_ref, n_cur = out["reference_count"], out["current_count"]
+    out["small_sample"] = min(n_ref, n_cur) < SMALL_SAMPLE_N
+    if out["small_sample"] and n_ref and n_cur:
+        out["notes"].append(f"column '{name}': small sample ({n_ref} reference and {n_cur} current "
+                            f"non-missing values; fewer than {SMALL_SAMPLE_N} in a table), so its drift "
+                            "verdict is unreliable")
 
 
 def _share(part: int, total: int) -> float | None:
@@ -39,7 +77,10 @@ def _numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
     out = {"reference_count": ref.count, "current_count": int(b.size), "notes": [],
            "missing_share_reference": _share(ref.missing, ref.count + ref.missing + ref.infinite),
            "missing_share_current": _share(missing, len(cur_series)), "unique": ref.unique,
-           "approximate": not ref.exact}
+           "approximate": not ref.exact,
+           "summary": {"reference": reference_numeric_summary(ref),
+                       "current": numeric_summary(b, missing)}}
+    _small_sample(out, name)
     for table, n in (("reference", ref.infinite), ("current", infinite)):
         if n:
             out["notes"].append(f"column '{name}': {n} infinite value(s) in the {table} table were left out")
@@ -57,10 +98,10 @@ def _numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
         jensen_shannon=stattests.jensen_shannon(ref.bin_counts, cur_bins),
         ks_statistic=d, ks_p_value=p, wasserstein=None if constant else w_raw / ref.std,
         reference_mean=ref.mean, reference_std=ref.std,
-        current_mean=float(np.mean(b)), current_std=float(np.std(b)),
+        current_mean=out["summary"]["current"]["mean"], current_std=out["summary"]["current"]["std"],
         psi_bins={"edges": ref.edges.tolist(), "reference": stattests.shares(ref.bin_counts).tolist(),
                   "current": stattests.shares(cur_bins).tolist()},
-        histogram=_histogram(ref, b, merged))
+        histogram=_histogram(ref, b, merged), histogram_log=_log_histogram(ref, b))
     if ref.count <= AUTO_SMALL_N and ref.unique <= AUTO_MIN_UNIQUE:
         values = np.union1d(ref.sample, b)
         rc = stattests.bin_counts(ref.sample, values)[1:]
@@ -76,10 +117,35 @@ def _histogram(ref, b, merged) -> dict:
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, HIST_BINS + 1)
-    ref_counts = stattests.sorted_histogram(ref.sample, edges)
-    if ref.sample.size != ref.count:  # reference rebuilt from a sketch: scale to its real size
-        ref_counts = np.rint(ref_counts * (ref.count / ref.sample.size)).astype(np.int64)
-    return {"edges": edges.tolist(), "reference": ref_counts.tolist(),
+    scale = _scale(ref)
+    a = ref.sample
+
+    def outside(values, k):
+        below = int(np.searchsorted(values, lo, side="left"))
+        above = int(values.size - np.searchsorted(values, hi, side="right"))
+        return {"below": int(round(below * k)), "above": int(round(above * k))}
+
+    return {"edges": edges.tolist(), "range": [lo, hi],
+            "reference": scale(stattests.sorted_histogram(a, edges)).tolist(),
+            "current": stattests.sorted_histogram(b, edges).tolist(),
+            "clipped": {"reference": outside(a, ref.count / a.size), "current": outside(b, 1.0)}}
+
+
+def _scale(ref):
+    """Counts of a reference rebuilt from a sketch, scaled to its real size (identity otherwise)."""
+    if ref.sample.size == ref.count:
+        return lambda counts: counts
+    return lambda counts: np.rint(counts * (ref.count / ref.sample.size)).astype(np.int64)
+
+
+def _log_histogram(ref, b) -> dict | None:
+    """Log-spaced bins over every value of both tables (none clipped), when all of them are above 0."""
+    lo, hi = min(ref.sample[0], b[0]), max(ref.sample[-1], b[-1])
+    if not lo > 0 or not hi > lo:
+        return None
+    edges = np.geomspace(lo, hi, HIST_BINS + 1)
+    edges[0], edges[-1] = lo, hi
+    return {"edges": edges.tolist(), "reference": _scale(ref)(stattests.sorted_histogram(ref.sample, edges)).tolist(),
             "current": stattests.sorted_histogram(b, edges).tolist()}
 
 
@@ -87,7 +153,10 @@ def _categorical_stats(name, ref: CategoricalRef, cur_series) -> dict:
     cur, missing = category_counts(cur_series)
     out = {"reference_count": ref.count, "current_count": sum(cur.values()), "notes": [],
            "missing_share_reference": _share(ref.missing, ref.count + ref.missing),
-           "missing_share_current": _share(missing, len(cur_series)), "approximate": ref.truncated}
+           "missing_share_current": _share(missing, len(cur_series)), "approximate": ref.truncated,
+           "summary": {"reference": reference_categorical_summary(ref),
+                       "current": categorical_summary(cur, missing)}}
+    _small_sample(out, name)
     if ref.count == 0 or not cur:
         return out
     ref_counts = dict(ref.counts)

@@ -52,7 +52,7 @@ import pandas as pd
 from core.drift import stattests
 from core.canonical import dumps
 from core.errors import PreflightError, check_cancel
-from core.drift.columns import AUTO_MIN_UNIQUE, AUTO_SMALL_N, analyse_column
+from core.drift.columns import AUTO_MIN_UNIQUE, AUTO_SMALL_N, analyse_column, unknown_columns_message
 from core.drift.profile import NUMERIC_KINDS, ReferenceProfile, check_kinds, summarise_column
 
 METHODS = ("auto", "psi", "ks", "wasserstein", "jensenshannon", "chi2")
@@ -91,6 +91,9 @@ class ColumnDrift:
     psi_bins: dict | None = None
     categories: dict | None = None
     approximate: bool = False
+    small_sample: bool = False  # fewer than 30 values in a table: the verdict is unreliable
+    summary: dict | None = None
+    histogram_log: dict | None = None
 
     def to_dict(self) -> dict:
         return json.loads(dumps(asdict(self)))
@@ -114,6 +117,8 @@ class DriftResult:
             "dataset_drift": self.dataset_drift, "drifted_share": self.drifted_share,
             "drift_share_threshold": self.drift_share_threshold, "method": self.method,
             "columns": [c.to_dict() for c in self.columns], "multivariate": self.multivariate,
+            # the classifier is a warning beside the per-column verdict, never part of dataset_drift
+            "multivariate_warning": bool((self.multivariate or {}).get("drifted")),
             "warnings": list(self.warnings)}))
 
     def column(self, name: str) -> ColumnDrift:
@@ -194,7 +199,7 @@ def _resolve_columns(reference, current, kinds, columns, warnings):
     names = list(kinds) if columns is None else list(columns)
     unknown = [c for c in names if c not in kinds]
     if unknown:
-        raise PreflightError(f"no kind is known for column(s) {', '.join(map(repr, unknown))}")
+        raise PreflightError(unknown_columns_message(unknown, ref_cols, current.columns))
     ref_set, cur_set = set(ref_cols), set(current.columns)
     selected, text = [], []
     for name in names:
