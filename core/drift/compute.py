@@ -266,15 +266,20 @@ def compute_drift(reference, current: pd.DataFrame, kinds: dict[str, str], *, me
     with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
         futures = {pool.submit(analyse_column, n, kinds[n], ref_getter(n), current[n], cancelled): n
                    for n in names}
+        order = {fut: i for i, fut in enumerate(futures)}
         pending = set(futures)
         try:
             while pending:
                 check_cancel(cancelled)
                 done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-                for fut in done:
+                # in submission order, so that a batch of finished columns reports the same way every run
+                for fut in sorted(done, key=order.__getitem__):
                     stats[futures[fut]] = fut.result()
                     if progress is not None:
                         progress(col_part * len(stats) / len(names))
+                    # a cancel that arrives while the last columns finish must not be lost: the loop
+                    # would end with nothing pending and never look at ``cancelled`` again
+                    check_cancel(cancelled)
         except BaseException:
             for fut in pending:
                 fut.cancel()
@@ -295,6 +300,7 @@ def compute_drift(reference, current: pd.DataFrame, kinds: dict[str, str], *, me
     elif multivariate:
         warnings.append("multivariate drift needs the raw reference table; skipped (a reference "
                         "profile was given)")
+    check_cancel(cancelled)  # the last word before the result: a cancel is never lost
     if progress is not None:
         progress(1.0)
     return DriftResult(tuple(cols), bool(analysed) and drifted_share >= drift_share,
