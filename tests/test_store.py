@@ -225,3 +225,76 @@ def test_sigkill_during_a_burst_of_writes_leaves_a_consistent_file(tmp_path):
         assert s.verify_audit().ok
     finally:
         s.close()
+
+
+# ----------------------------------------------------------------------- which runs count
+
+def _run(store, kind, finished):
+    return store.add_run(kind, settings={}, inputs=[], result={}, started_utc=finished, finished_utc=finished)
+
+
+def test_counted_run_and_exclusion_round_trip_with_audit_events(store):
+    d1, d2 = _run(store, "drift", "2025-01-01T00:00:00Z"), _run(store, "drift", "2025-01-02T00:00:00Z")
+    v1 = _run(store, "validation", "2025-01-03T00:00:00Z")
+    assert store.counted_run_choices() == {} and store.excluded_run_ids() == []
+    assert [r["excluded_from_report"] for r in store.runs()] == [False, False, False]
+    n = len(store.audit_events())
+    store.set_counted_run("drift", d1)
+    store.set_counted_run("drift", d1)                      # no change: no event
+    store.set_run_excluded(d2, True)
+    assert store.counted_run_choices() == {"drift": d1} and store.excluded_run_ids() == [d2]
+    assert store.run(d2)["excluded_from_report"] is True
+    assert [r["id"] for r in store.runs("drift", with_result=False) if r["excluded_from_report"]] == [d2]
+    store.set_run_excluded(d1, True)                        # leaving out the chosen run also drops the choice
+    events = store.audit_events()[n:]
+    assert [(e["entity"], json.loads(e["before"]), json.loads(e["after"])) for e in events] == [
+        ("counted_run:drift", {"run_id": None}, {"run_id": d1}),
+        (f"run:{d2}", {"excluded_from_report": False}, {"excluded_from_report": True}),
+        (f"run:{d1}", {"excluded_from_report": False}, {"excluded_from_report": True}),
+        ("counted_run:drift", {"run_id": d1}, {"run_id": None}),
+    ]
+    assert store.counted_run_choices() == {}
+    store.set_run_excluded(d1, False)
+    store.set_counted_run("validation", v1)
+    store.set_counted_run("validation", None)
+    assert store.counted_run_choices() == {} and store.excluded_run_ids() == [d2]
+    assert store.verify_audit().ok
+    path = store.path
+    store.set_counted_run("drift", d1)
+    store.close()
+    with open_assessment(path) as again:                    # survives closing and reopening
+        assert again.counted_run_choices() == {"drift": d1} and again.excluded_run_ids() == [d2]
+
+
+def test_counted_run_choice_is_checked_and_a_refusal_writes_nothing(store):
+    d1, v1 = _run(store, "drift", "2025-01-01T00:00:00Z"), _run(store, "validation", "2025-01-01T00:00:00Z")
+    store.set_run_excluded(v1, True)
+    n = len(store.audit_events())
+    with pytest.raises(PreflightError, match="is a drift run"):
+        store.set_counted_run("validation", d1)
+    with pytest.raises(PreflightError, match="left out of the report"):
+        store.set_counted_run("validation", v1)
+    with pytest.raises(PreflightError, match="does not exist"):
+        store.set_counted_run("drift", 99)
+    with pytest.raises(PreflightError, match="does not exist"):
+        store.set_run_excluded(99, True)
+    assert len(store.audit_events()) == n and store.counted_run_choices() == {}
+
+
+def test_migration_4_adds_run_choices_to_an_old_file_with_runs(tmp_path):
+    path = tmp_path / "v3.preflight"
+    old = Assessment(path, _create=True, _upto=3)
+    with old.transaction():
+        old.conn.execute("INSERT INTO assessment (id, name, created_utc) VALUES (1, 'v3', 'then')")
+        old.conn.execute("INSERT INTO runs (kind, started_utc, finished_utc, preflight_version) "
+                         "VALUES ('drift', 't', '2025-01-01T00:00:00Z', '0.0.1')")
+        old.audit("create", "run:1", None, {"kind": "drift"})
+    assert old.conn.execute("SELECT name FROM sqlite_master WHERE name='counted_runs'").fetchone() is None
+    old.close()
+    with open_assessment(path) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 4
+        assert s.runs()[0]["excluded_from_report"] is False and s.counted_run_choices() == {}
+        s.set_counted_run("drift", 1)
+        s.set_run_excluded(1, True)
+        assert s.counted_run_choices() == {} and s.excluded_run_ids() == [1]
+        assert s.verify_audit().ok

@@ -16,7 +16,6 @@ production handoff, evidence, signatures, audit trail, manifest.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -25,10 +24,9 @@ from core.errors import PreflightError
 from core.report import sections
 from core.render import svg
 from core.report.build import ReportData, build_from_snapshot, build_report, snapshot
+from core.report.document import FORMAT, FORMAT_VERSION, content_id_of, report_json  # noqa: F401
 from core.render.html import CSS, esc
 
-FORMAT = "preflight-report"
-FORMAT_VERSION = 1
 SUFFIXES = (".html", ".pdf", ".json")
 
 
@@ -46,28 +44,6 @@ def render_html(data: ReportData, charts: str = "svg") -> str:
             f"<meta name=\"generator\" content=\"Preflight {esc(data.manifest.get('preflight_version'))}\">"
             f"<title>{esc(title)}</title><style>{CSS}</style></head>\n"
             f"<body><div class=\"page\">\n{body}\n</div></body></html>\n")
-
-
-def report_json(data: ReportData) -> dict:
-    """The complete electronic copy of the assessment as plain JSON data."""
-    doc = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "generated_utc": data.generated_utc,
-        "assessment": data.meta,
-        "verdict": data.verdict,
-        "checklist": {"readiness_threshold": data.meta.get("readiness_threshold"), "items": data.items,
-                      "evidence_links": data.links, "score": data.score},
-        "runs": data.runs,
-        "handoff": {"fields": data.handoff, "error": data.handoff_error, "validation": data.handoff_validation,
-                    "model_card_sections": data.model_card_sections},
-        "evidence": {"files": data.evidence, "reverification": data.reverification},
-        "signatures": {"stage": data.stage, "content_hash": data.content_hash, "signatures": data.signatures},
-        "users": data.users,
-        "audit": {"verification": data.audit, "events": data.audit_events},
-        "manifest": data.manifest,
-    }
-    return json.loads(dumps(doc))
 
 
 def _check_target(path: Path, extra_writers: dict | None) -> str:

@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 import platform
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 
 from core import __version__
 from core.assessment import evidence as ev
+from core.assessment.counted import counted_runs
 from core.handoff import signoff as so
 from core.canonical import dumps, utc_now_seconds
 from core.assessment.checklist import Item, score
 from core.errors import PreflightError, check_cancel
 from core.handoff.form import Handoff, validate_handoff
+from core.render.registry import gates
+from core.report.document import content_id
 from core.report.verdict import verdict
 
 #: Distribution names whose versions go into the manifest (read from package metadata, never imported).
@@ -51,6 +54,10 @@ class ReportData:
     audit_events: list
     audit: dict
     manifest: dict
+    #: kind -> {run_id, basis, text}: the run of each kind that counts for the verdict (core.assessment.counted)
+    counted_runs: dict = field(default_factory=dict)
+    #: SHA-256 of the report's canonical JSON without its volatile fields (see core.report.document)
+    content_id: str = ""
 
     def to_dict(self) -> dict:
         return json.loads(dumps(asdict(self)))
@@ -64,6 +71,7 @@ def snapshot(store) -> dict:
         "path": str(store.path), "meta": store.meta(), "schema_version": store.schema_version,
         "sqlite_version": store.sqlite_version,
         "items": store.items(), "links": store.links(), "runs": store.runs(),
+        "run_choices": store.counted_run_choices(),
         "handoff": data, "sections": sections, "evidence": evidence,
         "blobs": {f["id"]: store.evidence_blob(f["id"]) for f in evidence if f.get("embedded")},
         "signature_rows": store.signature_rows(), "users": store.users(),
@@ -150,6 +158,7 @@ def manifest(snap: dict, generated_utc: str, content_hash: str) -> dict:
         "audit_head": snap["audit"].get("head_hash"),
         "audit_count": snap["audit"].get("count"),
         "runs": [{"id": r.get("id"), "kind": r.get("kind"), "preflight_version": r.get("preflight_version"),
+                  "excluded_from_report": bool(r.get("excluded_from_report")),
                   "started_utc": r.get("started_utc"), "finished_utc": r.get("finished_utc"),
                   "settings": r.get("settings") or {}, "inputs": _input_rows(r.get("inputs"))}
                  for r in snap["runs"]],
@@ -198,11 +207,16 @@ def build_from_snapshot(snap: dict, *, generated_utc: str | None = None, progres
         "audit": dict(snap["audit"]),
         "manifest": manifest(snap, generated_utc, content_hash),
     }
+    kinds = [kind for kind, _label, _check in gates()]
+    kinds += sorted({r.get("kind") for r in snap["runs"] if r.get("kind") not in kinds})
+    data["counted_runs"] = counted_runs(snap["runs"], snap["links"], snap.get("run_choices"), kinds)
     data["verdict"] = verdict(data)
     data = json.loads(dumps(data))  # plain JSON data: tuples become lists, NaN becomes null
+    report = ReportData(**data)
+    report = replace(report, content_id=content_id(report))
     if progress is not None:
         progress(1.0)
-    return ReportData(**data)
+    return report
 
 
 def build_report(store, *, generated_utc: str | None = None, progress=None, cancelled=None) -> ReportData:

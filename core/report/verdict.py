@@ -5,7 +5,9 @@ Gates (each ``pass``, ``fail``, ``warn`` or ``none`` when there is nothing to ju
 * **checklist** - the checklist is ready (no critical blocker, weighted score at or above the threshold);
 * **handoff** - every handoff rule passes;
 * one gate per registered run kind (:func:`core.render.registry.gate`), given the run of that kind
-  that counts for the verdict: **drift** (no dataset drift; ``warn`` when only the multivariate
+  that counts for the verdict (:mod:`core.assessment.counted`: the run chosen explicitly, else the newest
+  linked as evidence, else the newest; runs left out of the report never count; the gate names it in
+  ``run_id`` and ``counted``, e.g. "run #7 (chosen explicitly)"): **drift** (no dataset drift; ``warn`` when only the multivariate
   domain classifier tells the tables apart), **validation** (every check passed), and so on;
 * **evidence** - every attached evidence file still has the hash it was attached with;
 * **audit** - the audit chain verifies;
@@ -18,7 +20,7 @@ approved, else ``pending_signoff``.
 
 from __future__ import annotations
 
-from core.handoff.form import latest_run
+from core.assessment.counted import BASIS_TEXT, counted_run
 from core.render.registry import gate_result, gates
 
 STATUS_TEXT = {"ready": "READY FOR PRODUCTION", "pending_signoff": "READY, AWAITING SIGN-OFF",
@@ -28,23 +30,34 @@ STATUS_TEXT = {"ready": "READY FOR PRODUCTION", "pending_signoff": "READY, AWAIT
 _check = gate_result
 
 
-def _latest(runs: list[dict], kind: str) -> dict | None:
-    found = latest_run(runs, kind)
-    if found is not None:
-        return found[0]
-    same = [r for r in runs if r.get("kind") == kind]
-    return same[-1] if same else None
+def _counted(data: dict, kind: str) -> tuple[dict | None, dict | None]:
+    """The run of ``kind`` that counts for the verdict (see :mod:`core.assessment.counted`) and how it was chosen."""
+    info = (data.get("counted_runs") or {}).get(kind)
+    if info is None:
+        if "counted_runs" in data:
+            return None, None
+        run, basis = counted_run(data["runs"], data.get("links") or [], kind)
+        if run is None:
+            return None, None
+        info = {"run_id": run.get("id"), "basis": basis, "text": f"run #{run.get('id')} ({BASIS_TEXT[basis]})"}
+    run = next((r for r in data["runs"] if r.get("id") == info.get("run_id")), None)
+    return run, (info if run is not None else None)
 
 
-def _result(run: dict) -> dict:
-    return run.get("result") if isinstance(run.get("result"), dict) else {}
+def _run_gate(data: dict, kind: str, check) -> dict:
+    run, info = _counted(data, kind)
+    result = dict(check(run))
+    result["run_id"] = None if info is None else info.get("run_id")
+    result["counted"] = None if info is None else info.get("text")
+    return result
 
 
 def checklist_check(data: dict) -> dict:
     s = data["score"]
     blockers = [f"critical item not done: {b.get('category')} / {b.get('name')}" for b in s["critical_blockers"]]
     threshold = s["readiness_threshold"]
-    head = f"weighted score {s['weighted_score']:.2f}% (threshold {threshold:g}%), completion {s['completion']:.2f}%"
+    head = (f"weighted score {s['weighted_score']:.2f} / 100 (threshold {threshold:g}), "
+            f"completion {s['completion']:.2f}% of applicable items done")
     if s["ready"]:
         return _check("checklist", "Checklist", "pass", head)
     reasons = list(s.get("reasons") or [])
@@ -99,7 +112,7 @@ def signoff_check(data: dict) -> dict:
 
 def verdict(data: dict) -> dict:
     """The overall status with every gate's state and reasons (see the module docstring)."""
-    run_checks = [check(_latest(data["runs"], kind)) for kind, _label, check in gates()]
+    run_checks = [_run_gate(data, kind, check) for kind, _label, check in gates()]
     checks = [checklist_check(data), handoff_check(data), *run_checks, evidence_check(data), audit_check(data),
               signoff_check(data)]
     technical_ready = not any(c["state"] == "fail" for c in checks if c["key"] != "signoff")

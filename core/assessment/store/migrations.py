@@ -77,10 +77,20 @@ def _m3_data_profiles(db) -> None:
         schema TEXT NOT NULL, updated_utc TEXT NOT NULL)""")
 
 
+def _m4_counted_runs(db) -> None:
+    """Which runs count: a per-run "leave out of the report" flag and the run chosen per kind."""
+    c = db.conn
+    c.execute("ALTER TABLE runs ADD COLUMN excluded_from_report INTEGER NOT NULL DEFAULT 0 "
+              "CHECK (excluded_from_report IN (0, 1))")
+    c.execute("""CREATE TABLE counted_runs (kind TEXT PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, chosen_utc TEXT NOT NULL)""")
+
+
 #: (version, description, function).  Append only; never edit a released migration.
 MIGRATIONS = (
     (1, "assessment, checklist, runs, evidence, audit chain", _m1_foundation),
     (2, "handoff, users, signatures", _m2_handoff_signoff),
     (3, "reference profiles and data schemas", _m3_data_profiles),
+    (4, "runs left out of the report, the run that counts per kind", _m4_counted_runs),
 )
 LATEST = MIGRATIONS[-1][0]

@@ -14,7 +14,7 @@ from core.assessment.store.base import utc_now
 ITEM_COLUMNS = ("id", "position", "category", "name", "requirement", "priority", "status", "notes",
                 "owner", "due_date", "maturity")
 RUN_COLUMNS = ("id", "kind", "settings", "inputs", "result", "summary", "started_utc", "finished_utc",
-               "preflight_version")
+               "preflight_version", "excluded_from_report")
 
 
 def _item_audit(item: Item) -> dict:
@@ -115,6 +115,7 @@ class RecordsMixin:
         d = dict(zip(RUN_COLUMNS, row))
         for key in ("settings", "inputs", "summary") + (("result",) if with_result else ()):
             d[key] = json.loads(d[key]) if d.get(key) is not None else None
+        d["excluded_from_report"] = bool(d["excluded_from_report"])
         return d
 
     def runs(self, kind: str | None = None, *, with_result: bool = True) -> list[dict]:
@@ -137,6 +138,51 @@ class RecordsMixin:
         row = self.conn.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE kind=? ORDER BY id DESC LIMIT 1",
                                 (kind,)).fetchone()
         return self._run_row(row) if row else None
+
+    # ------------------------------------------------------------ which runs count
+    def counted_run_choices(self) -> dict[str, int]:
+        """The run chosen explicitly to count for the verdict, per run kind (kinds without a choice are absent)."""
+        rows = self.conn.execute("SELECT kind, run_id FROM counted_runs ORDER BY kind").fetchall()
+        return {kind: run_id for kind, run_id in rows}
+
+    def excluded_run_ids(self) -> list[int]:
+        """The runs left out of the report (they stay in the file, the JSON copy and the audit trail)."""
+        rows = self.conn.execute("SELECT id FROM runs WHERE excluded_from_report=1 ORDER BY id").fetchall()
+        return [r[0] for r in rows]
+
+    def set_counted_run(self, kind: str, run_id: int | None) -> None:
+        """Choose the run of ``kind`` that counts for the verdict; None goes back to the default rule."""
+        with self.transaction():
+            row = self.conn.execute("SELECT run_id FROM counted_runs WHERE kind=?", (kind,)).fetchone()
+            before = row[0] if row else None
+            if run_id is not None:
+                run = self.run(run_id)
+                if run["kind"] != kind:
+                    raise PreflightError(f"run #{run_id} is a {run['kind']} run; it cannot count as the {kind} run")
+                if run["excluded_from_report"]:
+                    raise PreflightError(f"run #{run_id} is left out of the report; include it again before "
+                                         "choosing it for the verdict")
+            if before == run_id:
+                return
+            if run_id is None:
+                self.conn.execute("DELETE FROM counted_runs WHERE kind=?", (kind,))
+            else:
+                self.conn.execute("INSERT OR REPLACE INTO counted_runs (kind, run_id, chosen_utc) VALUES (?, ?, ?)",
+                                  (kind, run_id, utc_now()))
+            self.audit("update", f"counted_run:{kind}", {"run_id": before}, {"run_id": run_id})
+
+    def set_run_excluded(self, run_id: int, excluded: bool) -> None:
+        """Leave a run out of the report (or take it back in); a run left out no longer counts for the verdict."""
+        excluded = bool(excluded)
+        with self.transaction():
+            run = self.run(run_id)
+            if run["excluded_from_report"] == excluded:
+                return
+            self.conn.execute("UPDATE runs SET excluded_from_report=? WHERE id=?", (int(excluded), run_id))
+            self.audit("update", f"run:{run_id}", {"excluded_from_report": not excluded},
+                       {"excluded_from_report": excluded})
+            if excluded and self.counted_run_choices().get(run["kind"]) == run_id:
+                self.set_counted_run(run["kind"], None)
 
     def delete_run(self, run_id: int) -> None:
         with self.transaction():

@@ -1,0 +1,61 @@
+"""Which run counts for the verdict: explicit choice, else the newest linked as evidence, else the newest."""
+
+import pytest
+
+from core.assessment.counted import counted_run, counted_runs
+
+
+def run(rid, kind="drift", finished="2025-01-01T00:00:00Z", excluded=False):
+    return {"id": rid, "kind": kind, "finished_utc": finished, "excluded_from_report": excluded}
+
+
+RUNS = [run(1, finished="2025-01-01T00:00:00Z"), run(2, finished="2025-01-03T00:00:00Z"),
+        run(3, finished="2025-01-02T00:00:00Z"), run(4, "validation", "2025-01-05T00:00:00Z")]
+
+
+def ids(found):
+    r, basis = found
+    return (None if r is None else r["id"]), basis
+
+
+def test_newest_by_finish_time_when_nothing_is_linked_or_chosen():
+    assert ids(counted_run(RUNS, [], "drift")) == (2, "newest")      # #2 finished last, though #3 is newer by id
+    assert ids(counted_run(RUNS, [], "validation")) == (4, "newest")
+    assert ids(counted_run(RUNS, [], "performance")) == (None, None)
+
+
+def test_equal_finish_times_go_to_the_larger_id():
+    runs = [run(5), run(6), run(4)]
+    assert ids(counted_run(runs, [], "drift")) == (6, "newest")
+
+
+def test_the_newest_run_linked_as_evidence_beats_a_newer_unlinked_one():
+    links = [{"item_id": 1, "run_id": 1, "file_id": None}, {"item_id": 2, "run_id": 3, "file_id": None},
+             {"item_id": 2, "run_id": None, "file_id": 9}]
+    assert ids(counted_run(RUNS, links, "drift")) == (3, "linked")
+
+
+def test_an_explicit_choice_wins_while_it_is_present_and_included():
+    links = [{"item_id": 1, "run_id": 3}]
+    assert ids(counted_run(RUNS, links, "drift", choice=1)) == (1, "chosen")
+    assert ids(counted_run(RUNS, links, "drift", choice=99)) == (3, "linked")    # gone: falls back
+    assert ids(counted_run(RUNS, links, "drift", choice=4)) == (3, "linked")     # another kind's run
+    excluded = [run(1, excluded=True)] + RUNS[1:]
+    assert ids(counted_run(excluded, links, "drift", choice=1)) == (3, "linked")
+
+
+@pytest.mark.parametrize("left_out, expected", [({2}, (3, "newest")), ({2, 3}, (1, "newest")),
+                                                ({1, 2, 3}, (None, None))])
+def test_runs_left_out_of_the_report_never_count(left_out, expected):
+    runs = [dict(r, excluded_from_report=r["id"] in left_out) for r in RUNS]
+    assert ids(counted_run(runs, [], "drift")) == expected
+    links = [{"item_id": 1, "run_id": 2}]
+    assert ids(counted_run(runs, links, "drift")) == expected     # a link does not bring a left-out run back
+
+
+def test_counted_runs_names_each_kind_and_how_it_was_chosen():
+    links = [{"item_id": 1, "run_id": 3}]
+    out = counted_runs(RUNS, links, {"validation": 4}, ["drift", "validation", "load"])
+    assert out == {"drift": {"run_id": 3, "basis": "linked", "text": "run #3 (newest linked as evidence)"},
+                   "validation": {"run_id": 4, "basis": "chosen", "text": "run #4 (chosen explicitly)"}}
+    assert counted_runs(RUNS, [], None, ["drift"])["drift"]["text"] == "run #2 (newest)"
