@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
@@ -46,8 +47,15 @@ def error_text(tab, name):
     return label.text() if not label.isHidden() else ""
 
 
-def press_ok(dialog):
+def closed(dialog) -> bool:
+    """The dialog was closed (a closed sign-off dialog deletes itself)."""
+    return not shiboken6.isValid(dialog) or not dialog.isVisible()
+
+
+def press_ok(qtbot, dialog):
+    """Press OK and wait until the dialog's work in the worker (scrypt, evidence hashing) has ended."""
     dialog.buttons.button(QDialogButtonBox.Ok).click()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10000)
 
 
 def add_user_via_dialog(qtbot, tab, name, role, password=PASSWORD, confirm=None):
@@ -56,18 +64,18 @@ def add_user_via_dialog(qtbot, tab, name, role, password=PASSWORD, confirm=None)
     dialog.set_role(role)
     qtbot.keyClicks(dialog.password, password)
     qtbot.keyClicks(dialog.confirm, password if confirm is None else confirm)
-    press_ok(dialog)
+    press_ok(qtbot, dialog)
     return dialog
 
 
-def sign_via_dialog(tab, user_id, meaning, password=PASSWORD, reason=""):
+def sign_via_dialog(qtbot, tab, user_id, meaning, password=PASSWORD, reason=""):
     dialog = tab.signoff.sign_dialog()
     dialog.set_user(user_id)
     dialog.set_meaning(meaning)
     dialog.password.setText(password)
     if reason:
         dialog.override.setPlainText(reason)
-    press_ok(dialog)
+    press_ok(qtbot, dialog)
     return dialog
 
 
@@ -173,11 +181,11 @@ def test_users_and_signing_through_dialogs(qtbot, env):
     tab, _context, store = env
     panel = tab.signoff
     mismatch = add_user_via_dialog(qtbot, tab, "Ada", "preparer", confirm="different pw")
-    assert mismatch.isVisible() and mismatch.error.text() == "The two passwords differ."
+    assert not closed(mismatch) and mismatch.error.text() == "The two passwords differ."
     mismatch.reject()
     for name, role in (("Ada", "preparer"), ("Rex", "reviewer"), ("Amy", "approver")):
         dialog = add_user_via_dialog(qtbot, tab, name, role)
-        assert not dialog.isVisible()
+        assert closed(dialog)
     assert [u["role"] for u in store.users()] == ["preparer", "reviewer", "approver"]
     qtbot.waitUntil(lambda: panel.users.count() == 3)
     duplicate = add_user_via_dialog(qtbot, tab, "Ada", "preparer")
@@ -186,11 +194,11 @@ def test_users_and_signing_through_dialogs(qtbot, env):
 
     ids = user_ids(store)
     assert panel.stage == "unsigned"
-    dialog = sign_via_dialog(tab, ids["Ada"], "authorship")
-    assert not dialog.isVisible()
+    dialog = sign_via_dialog(qtbot, tab, ids["Ada"], "authorship")
+    assert closed(dialog)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1)
     assert panel.stage == "prepared"
-    dialog = sign_via_dialog(tab, ids["Rex"], "review")
+    dialog = sign_via_dialog(qtbot, tab, ids["Rex"], "review")
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2)
     assert panel.stage == "reviewed"
     row = [panel.model.index(1, c).data() for c in range(panel.model.columnCount())]
@@ -205,8 +213,8 @@ def test_wrong_password_keeps_dialog_open_and_is_audited(qtbot, env):
     tab, _context, store = env
     uid = signing.add_user(store, "Ada", "preparer", PASSWORD)
     tab.refresh()
-    dialog = sign_via_dialog(tab, uid, "authorship", password="wrong password")
-    assert dialog.isVisible()
+    dialog = sign_via_dialog(qtbot, tab, uid, "authorship", password="wrong password")
+    assert not closed(dialog)
     assert dialog.error.text() == "Wrong password for Ada"
     assert dialog.password.text() == ""
     last = store.audit_events()[-1]
@@ -216,8 +224,8 @@ def test_wrong_password_keeps_dialog_open_and_is_audited(qtbot, env):
     assert "sign_failed" in [e["action"] for e in tab.audit.model.events]
     # the same dialog then succeeds with the right password
     dialog.password.setText(PASSWORD)
-    press_ok(dialog)
-    assert not dialog.isVisible()
+    press_ok(qtbot, dialog)
+    assert closed(dialog)
     assert len(signing.signatures(store)) == 1
 
 
@@ -231,13 +239,13 @@ def test_approval_with_critical_blockers_needs_a_reason(qtbot, env):
     dialog = tab.signoff.sign_dialog(ids["Amy"])
     assert dialog.meaning.currentData() == "approval" and dialog.override.isEnabled()
     dialog.password.setText(PASSWORD)
-    press_ok(dialog)
-    assert dialog.isVisible()
+    press_ok(qtbot, dialog)
+    assert not closed(dialog)
     assert "critical blocker(s) remain" in dialog.error.text()
     dialog.password.setText(PASSWORD)
     dialog.override.setPlainText("Accepted by the risk board on 2025-03-01")
-    press_ok(dialog)
-    assert not dialog.isVisible()
+    press_ok(qtbot, dialog)
+    assert closed(dialog)
     qtbot.waitUntil(lambda: tab.signoff.stage == "approved")
     last = tab.signoff.model.index(2, 7).data()
     assert last == "Accepted by the risk board on 2025-03-01"
@@ -266,7 +274,7 @@ def test_checklist_edit_invalidates_signatures(qtbot, env):
     resign = panel.resign_dialog()
     assert resign.user.currentData() == ids["Ada"] and resign.meaning.currentData() == "authorship"
     resign.password.setText(PASSWORD)
-    press_ok(resign)
+    press_ok(qtbot, resign)
     qtbot.waitUntil(lambda: panel.stage == "prepared")
     assert panel.resign_target().meaning == "review"
 

@@ -17,11 +17,13 @@ class AssessmentContext(QObject):
     handoff_changed = Signal()
     audit_changed = Signal()    # any write (every write appends an audit event)
     status_message = Signal(str)
+    chain_checked = Signal()    # ``chain`` holds a new audit-chain verification
     task_failed = Signal(str, str)  # (title, message) of a failed task whose queue has no place of its own
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.store: Assessment | None = None
+        self.chain = None           # the latest ChainVerification of the open store (None: not checked yet)
 
     def set_store(self, store: Assessment) -> None:
         old = self.store

@@ -15,7 +15,7 @@ from core.assessment.store import create_assessment, open_assessment
 from ui.context import AssessmentContext
 from ui.common.dialogs import NewAssessmentDialog, show_error
 from ui.tabs import tab_classes
-from ui.common.worker import TaskBar
+from ui.common.tasks import TaskBar, TaskQueue
 
 FILE_FILTER = "Preflight assessments (*.preflight)"
 BANNER_STYLE = "background:#cf222e;color:white;font-weight:bold;padding:8px"
@@ -43,12 +43,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.task_bar = TaskBar()
         self.statusBar().addPermanentWidget(self.task_bar, 1)
+        self.tasks = TaskQueue(self.task_bar, self.context, on_error=self.show_task_error, parent=self)
+        self.context.task_failed.connect(self.show_task_error)
         self.chain_label = QLabel("")
         self.statusBar().addPermanentWidget(self.chain_label)
         self.checklist_tab = next((t for t in self.tab_widgets if t.title == "Checklist"), None)
         self._build_menus()
         self.context.opened.connect(self._on_opened)
-        self.context.audit_changed.connect(self._update_chain_state)
+        self.context.audit_changed.connect(self.check_chain)
         self.context.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         if self.context.store is not None:
             self._on_opened()
@@ -95,13 +97,23 @@ class MainWindow(QMainWindow):
         store = self.context.store
         self.setWindowTitle(f"Preflight — {store.path.name}")
         paths.remember(store.path)
-        self._update_chain_state()
+        self.context.chain = None
+        self.chain_label.setText("Verifying the audit chain...")
+        self.check_chain()
 
-    def _update_chain_state(self) -> None:
-        store = self.context.store
-        if store is None:
+    def check_chain(self) -> None:
+        """Verify the audit chain in the worker: all of it after opening, afterwards only the new events."""
+        if self.context.store is None:
             return
-        result = store.verify_audit()
+        self.tasks.run("Verifying the audit chain", _verify_chain, self.context.store, self.context.chain,
+                       on_result=self._chain_checked, error_title="Cannot verify the audit trail",
+                       replace="chain")
+
+    def _chain_checked(self, result) -> None:
+        known = self.context.chain
+        if known is not None and known.ok and result.ok and result.count < known.count:
+            return  # an older check finishing after a newer one
+        self.context.chain = result
         if result.ok:
             self.chain_label.setText(f"Audit chain intact · {result.count} events · head {result.head_hash[:12]}")
             self.banner.setVisible(False)
@@ -110,6 +122,11 @@ class MainWindow(QMainWindow):
             self.banner.setText(f"The audit trail of this assessment has been tampered with: {result.problem}. "
                                 "Its records cannot be trusted.")
             self.banner.setVisible(True)
+        self.context.chain_checked.emit()
+
+    def show_task_error(self, title: str, message: str) -> None:
+        """A failed task of the window (or of a tab without a place of its own): one dialog."""
+        show_error(self, title, message)
 
     # ----------------------------------------------------------------- files
     def open_dialog(self) -> None:
@@ -118,11 +135,8 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path) -> None:
-        if self.task_bar.busy:
-            return
-        self.task_bar.run(f"Opening {Path(path).name}", _open_store, str(path),
-                          on_result=self.context.set_store,
-                          on_error=lambda msg: show_error(self, "Cannot open assessment", msg))
+        self.tasks.run(f"Opening {Path(path).name}", _open_store, str(path), on_result=self.context.set_store,
+                       error_title="Cannot open assessment", replace="open")
 
     def new_assessment(self) -> None:
         dialog = NewAssessmentDialog(self)
@@ -161,9 +175,9 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getOpenFileName(self, "Import checklist", "", "Checklist JSON (*.json)")
             if not path:
                 return
-        self.task_bar.run(f"Importing {Path(path).name}", _load_checklist, path,
-                          on_result=lambda items: self._replace_items(items, path),
-                          on_error=lambda msg: show_error(self, "Cannot import checklist", msg))
+        self.tasks.run(f"Importing {Path(path).name}", _load_checklist, path,
+                       on_result=lambda items: self._replace_items(items, path),
+                       error_title="Cannot import checklist", replace="import")
 
     def _replace_items(self, items, source) -> None:
         self.context.store.replace_items(items, source=str(source))
@@ -185,8 +199,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported the checklist to {path}", 8000)
 
     def closeEvent(self, event) -> None:
-        if self.task_bar.worker is not None:
-            self.task_bar.cancel()
+        self.tasks.shutdown()
         for tab in self.tab_widgets:
             shutdown = getattr(tab, "shutdown", None)
             if shutdown:
@@ -199,6 +212,12 @@ def _open_store(path, progress=None, cancelled=None):
     if progress:
         progress(0.1)
     return open_assessment(path)
+
+
+def _verify_chain(store, since=None, progress=None, cancelled=None):
+    """Runs in the worker, on a read-only connection of its own."""
+    with store.open_reader() as reader:
+        return reader.verify_audit(since)
 
 
 def _load_checklist(path, progress=None, cancelled=None):

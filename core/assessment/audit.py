@@ -49,28 +49,52 @@ class ChainVerification:
 
 
 def verify_chain(events: list[dict], recorded_head: str | None = None,
-                 recorded_count: int | None = None) -> ChainVerification:
-    """Check every link of the chain; ``events`` must be ordered by seq."""
-    prev = GENESIS
-    for expected_seq, ev in enumerate(events, start=1):
+                 recorded_count: int | None = None, *, start_seq: int = 0,
+                 start_hash: str = GENESIS) -> ChainVerification:
+    """Check every link of the chain; ``events`` must be ordered by seq.
+
+    With ``start_seq``/``start_hash`` the events are the ones after an already verified head
+    (event ``start_seq`` with hash ``start_hash``): only the new links are checked, and the
+    result covers the whole chain (its count is ``start_seq`` plus the new events).
+    """
+    prev = start_hash
+    total = start_seq + len(events)
+    for expected_seq, ev in enumerate(events, start=start_seq + 1):
         seq = ev.get("seq")
         if seq != expected_seq:
-            return ChainVerification(False, len(events), prev, seq,
+            return ChainVerification(False, total, prev, seq,
                                      f"event {seq}: expected sequence number {expected_seq} "
                                      "(an event was deleted or reordered)")
         if ev.get("prev_hash") != prev:
-            return ChainVerification(False, len(events), prev, seq,
+            return ChainVerification(False, total, prev, seq,
                                      f"event {seq}: prev_hash does not match the hash of event {seq - 1}")
         computed = event_hash(ev, prev)
         if ev.get("hash") != computed:
-            return ChainVerification(False, len(events), prev, seq,
+            return ChainVerification(False, total, prev, seq,
                                      f"event {seq}: content does not match its hash (the event was edited)")
         prev = computed
-    if recorded_count is not None and recorded_count != len(events):
-        return ChainVerification(False, len(events), prev, len(events) + 1 if recorded_count > len(events) else None,
-                                 f"the file records {recorded_count} events but {len(events)} remain "
+    if recorded_count is not None and recorded_count != total:
+        return ChainVerification(False, total, prev, total + 1 if recorded_count > total else None,
+                                 f"the file records {recorded_count} events but {total} remain "
                                  "(events were removed from the end)")
     if recorded_head is not None and recorded_head != prev:
-        return ChainVerification(False, len(events), prev, len(events) or None,
+        return ChainVerification(False, total, prev, total or None,
                                  "the chain head does not match the head recorded in the file")
-    return ChainVerification(True, len(events), prev)
+    return ChainVerification(True, total, prev)
+
+
+def verify_after(verified: ChainVerification, events: list[dict], anchor_hash: str | None,
+                 recorded_head: str | None = None, recorded_count: int | None = None) -> ChainVerification:
+    """Extend an intact ``verified`` result with the ``events`` written after it.
+
+    ``anchor_hash`` is the hash now stored for event ``verified.count`` (None when that event is
+    gone): if it is no longer the verified head, the old part of the chain changed and the
+    result says so (a full :func:`verify_chain` then names the first broken event).
+    """
+    if not verified.ok:
+        raise ValueError("only an intact chain can be extended")
+    if verified.count and anchor_hash != verified.head_hash:
+        return ChainVerification(False, verified.count + len(events), verified.head_hash, verified.count,
+                                 f"event {verified.count}: changed after it was verified")
+    return verify_chain(events, recorded_head, recorded_count, start_seq=verified.count,
+                        start_hash=verified.head_hash)

@@ -73,7 +73,8 @@ def stage(store) -> str:
     return so.stage(signature_states(store))
 
 
-def sign(store, user_id: int, password: str, meaning: str, override_reason: str | None = None) -> int:
+def sign(store, user_id: int, password: str, meaning: str, override_reason: str | None = None,
+         progress=None, cancelled=None) -> int:
     """Sign the current content.  Every refusal is recorded in the audit trail, then raised.
 
     The evidence files are re-hashed first: a file that changed or went missing since it was attached
@@ -85,7 +86,7 @@ def sign(store, user_id: int, password: str, meaning: str, override_reason: str 
     try:
         if not so.verify_password(password, store.user_password_record(user_id)):
             raise PreflightError(f"wrong password for {user['name']}")
-        flagged = [r for r in reverify_evidence(store) if r.status != "ok"]
+        flagged = [r for r in reverify_evidence(store, progress, cancelled) if r.status != "ok"]
         if flagged:
             listed = "; ".join(f"{r.label or r.path}: {r.status}" for r in flagged[:5])
             raise PreflightError(f"cannot sign: {len(flagged)} evidence file(s) no longer match what was attached "

@@ -120,13 +120,11 @@ class AuditView(QWidget):
         lay.addLayout(top)
         lay.addWidget(splitter, 1)
 
-    def refresh(self) -> None:
-        store = self.context.store
-        if store is None:
-            return
+    def show_events(self, read) -> None:
+        """Show ``(events, verification)`` as read in the worker by :func:`ui.handoff.tab.read_audit_events`."""
+        events, result = read
         selected = self.selected_event()
-        result = store.verify_audit()
-        self.model.set_events(store.audit_events(), None if result.ok else result.first_bad_seq)
+        self.model.set_events(events, None if result.ok else result.first_bad_seq)
         if result.ok:
             self.chain_label.setText(f"Audit chain intact: {result.count} events · head hash {result.head_hash}")
             self.chain_label.setStyleSheet("color:#1b7f3b;font-weight:bold")

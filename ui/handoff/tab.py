@@ -3,15 +3,17 @@
 Each part is its own widget (ui/handoff/form.py, ui/handoff/evidence_panel.py,
 ui/handoff/modelcard_panel.py, ui/handoff/signoff_panel.py, ui/handoff/audit_view.py) shown as a
 sub-tab.  This module wires them to the assessment context and runs the long
-tasks (hashing training data, attaching and re-verifying evidence) one at a
-time in the worker, with the tab's own progress bar and Cancel button.
+tasks (hashing training data, attaching and re-verifying evidence, reading the
+audit log) one at a time through the task pipeline (ui/common/tasks.py), with
+the tab's own progress bar and Cancel button.  A failed task is shown once,
+beside that bar.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from core.assessment import evidence
@@ -22,7 +24,16 @@ from ui.handoff.evidence_panel import EvidencePanel
 from ui.handoff.form import HandoffForm
 from ui.handoff.modelcard_panel import ModelCardPanel
 from ui.handoff.signoff_panel import SignoffPanel
-from ui.common.worker import TaskBar
+from ui.common.tasks import TaskBar, TaskQueue
+
+
+def read_audit_events(store, since=None, progress=None, cancelled=None) -> tuple[list[dict], object]:
+    """The audit events and the chain's verification (only the events after ``since`` are re-checked).
+
+    Runs in the worker, on a read-only connection of its own, in one read transaction.
+    """
+    with store.open_reader() as reader, reader.snapshot():
+        return reader.audit_events(), reader.verify_audit(since)
 
 
 class HandoffTab(QWidget):
@@ -31,7 +42,6 @@ class HandoffTab(QWidget):
     def __init__(self, context, parent=None):
         super().__init__(parent)
         self.context = context
-        self._queue: list[tuple] = []
         self._reverified_store = None  # the store whose evidence was re-verified when the tab was shown
         self.last_error = ""
         self._audit_dirty = True
@@ -56,6 +66,7 @@ class HandoffTab(QWidget):
         self.task_message.setWordWrap(True)
         self.task_message.setStyleSheet("color:#cf222e")
         self.task_message.setVisible(False)
+        self.tasks = TaskQueue(self.task_bar, context, on_error=self._failed, parent=self)
         bottom = QHBoxLayout()
         bottom.addWidget(self.task_bar, 1)
         bottom.addWidget(self.task_message, 1)
@@ -108,7 +119,8 @@ class HandoffTab(QWidget):
     def _refresh_audit_if_shown(self, *_args) -> None:
         if self._audit_dirty and self.isVisible() and self.sub_tabs.currentWidget() is self.audit:
             self._audit_dirty = False
-            self.audit.refresh()
+            self.run_task("Reading the audit log", read_audit_events, self.context.store, self.context.chain,
+                          on_result=self.audit.show_events, replace="audit")
 
     def refresh(self) -> None:
         self.form.refresh()
@@ -132,64 +144,32 @@ class HandoffTab(QWidget):
             self.reverify_evidence()
 
     # ------------------------------------------------------------------ tasks
-    def run_task(self, label: str, fn, *args, on_result=None, **kwargs) -> None:
-        """Queue ``fn(*args, progress=, cancelled=, **kwargs)`` for the worker; results for a store that is no
-        longer open are dropped.  Workers only read files and hash; the store is written on the UI thread."""
-        self._queue.append((label, fn, args, kwargs, on_result, self.context.store))
-        self._start_next()
+    def run_task(self, label: str, fn, *args, **kwargs) -> None:
+        """Queue a worker task (see :meth:`ui.common.tasks.TaskQueue.run`).  Workers only read files and
+        hash; the store is written on the UI thread."""
+        self.task_message.setVisible(False)
+        kwargs.setdefault("error_title", f"{label} failed")
+        self.tasks.run(label, fn, *args, **kwargs)
 
-    def _start_next(self) -> None:
-        if not self._queue:
-            return
-        if self.task_bar.busy:
-            QTimer.singleShot(10, self._start_next)  # the bar clears itself once the running task has finished
-            return
-        while self._queue:
-            label, fn, args, kwargs, on_result, store = self._queue.pop(0)
-            if store is None or store is not self.context.store:
-                continue
-            self.task_message.setVisible(False)
-            self.task_bar.run(label, fn, *args, **kwargs,
-                              on_result=lambda result, s=store, cb=on_result: self._deliver(s, cb, result),
-                              on_error=lambda message, s=store, what=label: self._failed(s, what, message),
-                              on_cancel=self._after_task)
-            return
-
-    def _deliver(self, store, callback, result) -> None:
-        if store is self.context.store and callback is not None:
-            callback(result)
-        self._after_task()
-
-    def _failed(self, store, label: str, message: str) -> None:
-        if store is self.context.store:
-            self.last_error = f"{label} failed: {message}"
-            self.task_message.setText(self.last_error)
-            self.task_message.setVisible(True)
-            self.context.status_message.emit(self.last_error)
-        self._after_task()
-
-    def _after_task(self, *_args) -> None:
-        if self._queue:
-            QTimer.singleShot(0, self._start_next)
+    def _failed(self, title: str, message: str) -> None:
+        """The one place a failed task of this tab is shown: beside its progress bar."""
+        self.last_error = f"{title}: {message}"
+        self.task_message.setText(self.last_error)
+        self.task_message.setVisible(True)
 
     def _cancel_tasks(self) -> None:
-        self._queue.clear()
-        if self.task_bar.busy:
-            self.task_bar.cancel()
+        self.tasks.cancel_all()
 
     @property
     def busy(self) -> bool:
-        return self.task_bar.busy or bool(self._queue)
+        return self.tasks.busy
 
     def shutdown(self) -> None:
         """Save text still being edited and stop the running task before the window closes the assessment."""
         if self.context.store is not None:
             self.form.commit_pending()
             self.model_card.save_sections()
-        running = self.task_bar.busy
-        self._cancel_tasks()
-        if running:
-            QThreadPool.globalInstance().waitForDone(5000)
+        self.tasks.shutdown()
 
     # ---------------------------------------------------------------- actions
     def hash_training_data(self, path) -> None:
@@ -220,6 +200,6 @@ class HandoffTab(QWidget):
     def _reverified(self, results) -> None:
         self.evidence.show_reverification(results)
         flagged = [r for r in results if r.status != "ok"]
-        if flagged:
+        if flagged and not self.isVisible():  # on this tab the evidence summary already says so
             self.context.status_message.emit(
                 f"{len(flagged)} evidence file(s) changed or missing since attached - see Handoff & Sign-off")

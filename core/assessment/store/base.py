@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from core import __version__
-from core.assessment.audit import GENESIS, ChainVerification, event_hash, verify_chain
+from core.assessment.audit import GENESIS, ChainVerification, event_hash, verify_after, verify_chain
 from core.canonical import dumps, utc_now  # noqa: F401  (utc_now re-exported)
 from core.errors import AssessmentFileError
 from core.assessment.store.migrations import APPLICATION_ID, LATEST, MIGRATIONS
@@ -32,9 +32,14 @@ def default_actor() -> str:
 class StoreBase:
     """Open or create a .preflight file and keep it at the latest schema version."""
 
-    def __init__(self, path, *, actor: str | None = None, _create: bool = False, _upto: int | None = None):
+    def __init__(self, path, *, actor: str | None = None, _create: bool = False, _upto: int | None = None,
+                 _secondary: str = ""):
         self.path = Path(path)
         self.actor = actor or default_actor()
+        self.read_only = _secondary == "ro"
+        if _secondary:
+            self._open_secondary(_secondary)
+            return
         if not _create:
             self._check_file(self.path)
         try:
@@ -60,6 +65,43 @@ class StoreBase:
             raise
 
     # ------------------------------------------------------------------ opening
+    def _open_secondary(self, mode: str) -> None:
+        """A second connection to an already open (checked, migrated, WAL) file, for a worker thread."""
+        uri = self.path.resolve().as_uri() + ("?mode=ro" if mode == "ro" else "?mode=rw")
+        try:
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA query_only=ON" if mode == "ro" else "PRAGMA query_only=OFF")
+        except sqlite3.Error as exc:
+            raise AssessmentFileError(f"{self.path}: cannot open a second connection ({exc})") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+
+    def open_reader(self):
+        """A read-only connection of its own to this file, for reading in a worker thread.
+
+        The UI thread's connection may be in the middle of a write; WAL lets this reader see
+        the last committed state meanwhile.  Use it as a context manager (it closes itself).
+        Inside ``with reader.snapshot():`` every read sees one and the same committed state.
+        """
+        return type(self)(self.path, actor=self.actor, _secondary="ro")
+
+    def open_writer(self):
+        """A read-write connection of its own, for a worker thread that writes one short transaction."""
+        return type(self)(self.path, actor=self.actor, _secondary="rw")
+
+    @contextmanager
+    def snapshot(self):
+        """All reads inside see one committed state of the file (a read transaction)."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.conn.execute("COMMIT")
+
     @staticmethod
     def _check_file(path: Path) -> None:
         if not path.exists():
@@ -112,10 +154,11 @@ class StoreBase:
                 current = version
 
     def close(self) -> None:
-        try:
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass
+        if not self.read_only:
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
         self.conn.close()
 
     def __enter__(self):
@@ -179,10 +222,23 @@ class StoreBase:
         keys = ("seq", "ts_utc", "actor", "action", "entity", "before", "after", "prev_hash", "hash")
         return [dict(zip(keys, r)) for r in rows]
 
-    def verify_audit(self) -> ChainVerification:
-        count = self._info("audit_count")
-        return verify_chain(self.audit_events(), recorded_head=self._info("audit_head"),
+    def audit_events_after(self, seq: int) -> list[dict]:
+        """The audit events with a sequence number above ``seq``, in order."""
+        rows = self.conn.execute("SELECT seq, ts_utc, actor, action, entity, before, after, prev_hash, hash "
+                                 "FROM audit_events WHERE seq > ? ORDER BY seq", (int(seq),)).fetchall()
+        keys = ("seq", "ts_utc", "actor", "action", "entity", "before", "after", "prev_hash", "hash")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def verify_audit(self, since: ChainVerification | None = None) -> ChainVerification:
+        """Verify the audit chain: all of it, or only the events written after an intact ``since``."""
+        with self.snapshot():
+            count = self._info("audit_count")
+            recorded = dict(recorded_head=self._info("audit_head"),
                             recorded_count=int(count) if count is not None else None)
+            if since is None or not since.ok:
+                return verify_chain(self.audit_events(), **recorded)
+            row = self.conn.execute("SELECT hash FROM audit_events WHERE seq=?", (since.count,)).fetchone()
+            return verify_after(since, self.audit_events_after(since.count), row[0] if row else None, **recorded)
 
     # -------------------------------------------------------------------- meta
     META_FIELDS = ("name", "system", "owner", "template", "readiness_threshold", "drift_share_threshold", "settings")
