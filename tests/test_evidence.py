@@ -31,8 +31,19 @@ def test_describe_file_embedded_returns_bytes_and_defaults_label(tmp_path):
     assert record.sha256 == hashlib.sha256(data).hexdigest()
 
 
+def test_the_real_embedding_limit_refuses_a_file_one_byte_over(tmp_path):
+    path = tmp_path / "over.bin"
+    with open(path, "wb") as fh:
+        fh.truncate(EMBED_LIMIT + 1)  # sparse: nothing is written
+    with pytest.raises(PreflightError, match="too large to embed"):
+        describe_file(path, embed=True)
+    with open(path, "r+b") as fh:
+        fh.truncate(EMBED_LIMIT)
+    record, data = describe_file(path, embed=True)
+    assert record.embedded and len(data) == EMBED_LIMIT
+
+
 def test_embedding_over_the_limit_is_refused(tmp_path, monkeypatch):
-    assert EMBED_LIMIT == 20 * 1024 * 1024
     monkeypatch.setattr(evidence, "EMBED_LIMIT", 10)
     path = tmp_path / "big.bin"
     path.write_bytes(b"x" * 11)

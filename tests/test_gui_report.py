@@ -1,28 +1,33 @@
-"""The Report tab, offscreen: live preview with verdict and charts, refresh on change, export without external resources."""
+"""The Report tab, offscreen: live preview with verdict and charts, refresh on change, and export through the
+buttons a user clicks (file dialog -> worker -> file), with no external resources."""
 
 import re
+import threading
 from html.parser import HTMLParser
 
+import numpy as np
+import pandas as pd
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextDocument
 
+import ui.report.tab as report_tab
 from core.assessment import templates
 from core.assessment.store import create_assessment
+from core.drift.compute import compute_drift
 from ui.context import AssessmentContext
 from ui.report.tab import ReportTab
-from ui.tabs import tab_classes
 
 NAME = "GUI <Report> check"
 COLUMN = "<script>alert(1)</script>"
 
 
 def drift_result():
-    hist = {"edges": [0.0, 1.0, 2.0, 3.0], "reference": [10, 20, 10], "current": [2, 10, 28]}
-    return {"dataset_drift": True, "drifted_share": 1.0, "drift_share_threshold": 0.5, "method": "auto",
-            "columns": [{"name": COLUMN, "kind": "numeric", "method": "wasserstein", "score": 0.4, "threshold": 0.1,
-                         "drifted": True, "psi": 0.6, "psi_band": "major", "histogram": hist}],
-            "multivariate": None, "warnings": []}
+    """A real drift result (a column that clearly drifted), so a change in the result shape breaks these tests."""
+    rng = np.random.default_rng(7)
+    ref = pd.DataFrame({COLUMN: rng.normal(0, 1, 400)})
+    cur = pd.DataFrame({COLUMN: rng.normal(2, 1, 400)})
+    return compute_drift(ref, cur, {COLUMN: "numeric"}, multivariate=False).to_dict()
 
 
 @pytest.fixture
@@ -38,7 +43,7 @@ def tab(qtbot, tmp_path):
     widget.show()
     qtbot.waitUntil(lambda: widget.data is not None, timeout=20000)
     yield widget
-    qtbot.waitUntil(lambda: not widget.task.busy, timeout=20000)
+    qtbot.waitUntil(lambda: not widget.busy, timeout=20000)
     context.close()
 
 
@@ -50,10 +55,6 @@ class Urls(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.urls += [v or "" for k, v in attrs if k in ("src", "href")]
-
-
-def test_report_tab_is_registered():
-    assert ReportTab in tab_classes() and ReportTab.title == "Report"
 
 
 def test_preview_shows_name_verdict_and_chart_images(tab):
@@ -78,16 +79,61 @@ def test_preview_follows_checklist_changes(tab, qtbot):
     qtbot.waitUntil(lambda: "100.00%" in tab.preview.toPlainText(), timeout=20000)
 
 
-def test_export_html_is_self_contained(tab, tmp_path):
-    out = tab.export(tmp_path / "r.html")
+def export_by_click(tab, qtbot, monkeypatch, suffix, target):
+    """Click the export button; the save dialog answers ``target``; wait for the worker to write the file."""
+    asked = []
+
+    def fake_dialog(parent, caption, default, filters):
+        asked.append((caption, default, filters))
+        return str(target), filters
+
+    monkeypatch.setattr(report_tab.QFileDialog, "getSaveFileName", staticmethod(fake_dialog))
+    qtbot.mouseClick(tab.export_buttons[suffix], Qt.LeftButton)
+    written = target if target.suffix == suffix else target.with_name(target.name + suffix)
+    qtbot.waitUntil(lambda: written.exists() and not tab.busy, timeout=20000)
+    assert asked and asked[0][1].endswith(f"gui-report{suffix}")
+    return written
+
+
+def test_export_html_by_clicking_is_self_contained(tab, qtbot, monkeypatch, tmp_path):
+    messages = []
+    tab.context.status_message.connect(messages.append)
+    out = export_by_click(tab, qtbot, monkeypatch, ".html", tmp_path / "r.html")
     text = out.read_text(encoding="utf-8")
     p = Urls()
     p.feed(text)
     assert "script" not in p.tags and COLUMN not in text
     assert all(u.startswith(("data:", "#")) for u in p.urls)
     assert "GUI &lt;Report&gt; check" in text and "<svg " in text
+    assert messages == [f"Report written to {out}"]
 
 
-def test_export_pdf_and_json(tab, tmp_path):
-    assert tab.export(tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
-    assert '"format": "preflight-report"' in tab.export(tmp_path / "r.json").read_text(encoding="utf-8")
+def test_export_pdf_and_json_by_clicking(tab, qtbot, monkeypatch, tmp_path):
+    assert export_by_click(tab, qtbot, monkeypatch, ".pdf", tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    out = export_by_click(tab, qtbot, monkeypatch, ".json", tmp_path / "r")  # the suffix is added
+    assert out.name == "r.json"
+    assert '"format": "preflight-report"' in out.read_text(encoding="utf-8")
+
+
+def test_export_failure_is_shown_once(tab, qtbot, monkeypatch, tmp_path):
+    shown = []
+    monkeypatch.setattr(report_tab, "show_error", lambda parent, title, message: shown.append((title, message)))
+    monkeypatch.setattr(report_tab.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a: (str(tmp_path / "no-such-folder" / "r.html"), "")))
+    qtbot.mouseClick(tab.export_buttons[".html"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(shown) and not tab.busy, timeout=20000)
+    assert len(shown) == 1 and shown[0][0] == "Export failed" and "r.html" in shown[0][1]
+
+
+def test_snapshot_and_build_run_in_the_worker(tab, qtbot, monkeypatch):
+    threads = []
+    real = report_tab.snapshot
+
+    def spy(store):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(store)
+
+    monkeypatch.setattr(report_tab, "snapshot", spy)
+    tab.context.notify("checklist")
+    qtbot.waitUntil(lambda: bool(threads) and not tab.busy, timeout=20000)
+    assert threads == [False]

@@ -1,9 +1,12 @@
 """Report tab: a live preview of the assessment's report and export to HTML, PDF and JSON.
 
 The preview is the same HTML as the exported file, with the charts as SVG
-images (Qt's rich text cannot draw inline SVG).  It is rebuilt in a worker
-(re-hashing evidence files can take a while) shortly after any change, and
-only while the tab is visible.
+images (Qt's rich text cannot draw inline SVG).  It is rebuilt through the task
+pipeline shortly after any change, and only while the tab is visible: the
+worker reads the assessment on a read-only connection of its own, re-hashes the
+evidence files and renders.  A change during a build queues one more build (a
+``replace`` key keeps at most one waiting).  Export runs the same way, file
+writing included.
 """
 
 from __future__ import annotations
@@ -13,27 +16,35 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from core.errors import PreflightError
-from core.report import build_from_snapshot, build_report, render_html, snapshot, write_data
+from core.report import build_from_snapshot, render_html, snapshot, write_data
 from core.render.html import AMBER, GREEN, RED
 from ui.common.dialogs import show_error
+from ui.common.tasks import TaskBar, TaskQueue
 from ui.report.pdf import write_pdf
-from ui.common.worker import TaskBar
 
 WRITERS = {".pdf": write_pdf}
 FILTERS = {".html": "HTML report (*.html)", ".pdf": "PDF report (*.pdf)", ".json": "JSON electronic copy (*.json)"}
 STATUS_COLOURS = {"ready": GREEN, "pending_signoff": AMBER, "not_ready": RED}
 REFRESH_DELAY_MS = 300
+PREVIEW_FAILED = "The report could not be built"
 
 
-def build_preview(snap: dict, progress=None, cancelled=None):
-    """Report data and its Qt-renderable HTML (runs in a worker)."""
-    data = build_from_snapshot(snap, progress=progress, cancelled=cancelled)
+def read_snapshot(store) -> dict:
+    """The assessment's records, read on a read-only connection of its own (in the worker)."""
+    with store.open_reader() as reader, reader.snapshot():
+        return snapshot(reader)
+
+
+def build_preview(store, progress=None, cancelled=None):
+    """Report data and its Qt-renderable HTML (runs in the worker)."""
+    data = build_from_snapshot(read_snapshot(store), progress=progress, cancelled=cancelled)
     return data, render_html(data, charts="img")
 
 
-def build_for_export(snap: dict, progress=None, cancelled=None):
-    return build_from_snapshot(snap, progress=progress, cancelled=cancelled)
+def export_report(store, path: Path, progress=None, cancelled=None) -> Path:
+    """Build the report and write it to ``path`` (runs in the worker)."""
+    data = build_from_snapshot(read_snapshot(store), progress=progress, cancelled=cancelled)
+    return write_data(data, path, WRITERS)
 
 
 class ReportTab(QWidget):
@@ -44,7 +55,6 @@ class ReportTab(QWidget):
         self.context = context
         self.data = None
         self._dirty = True
-        self._pending_export: Path | None = None
 
         self.verdict_label = QLabel("")
         self.verdict_label.setObjectName("reportVerdict")
@@ -67,6 +77,7 @@ class ReportTab(QWidget):
         self.preview.setOpenLinks(True)  # in-page anchors (the contents line) only: the report has no other links
         self.preview.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the text wraps to the width anyway
         self.task = TaskBar()
+        self.tasks = TaskQueue(self.task, context, on_error=self._task_failed, parent=self)
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
         lay.addWidget(self.task)
@@ -92,21 +103,19 @@ class ReportTab(QWidget):
             self.timer.start()
 
     def refresh(self) -> None:
-        """Rebuild the preview now (in the worker); a change during the build triggers another one."""
-        store = self.context.store
-        if store is None:
-            return
-        if self.task.busy:
-            self._dirty = True
+        """Rebuild the preview (in the worker); asking again while it builds queues one more build."""
+        if self.context.store is None:
             return
         self._dirty = False
-        try:
-            snap = snapshot(store)
-        except PreflightError as exc:
-            self._show_problem(str(exc))
-            return
-        self.task.run("Building the report...", build_preview, snap, on_result=self._show_preview,
-                      on_error=self._show_problem, on_cancel=self._after_task)
+        self.tasks.run("Building the report...", build_preview, self.context.store, on_result=self._show_preview,
+                       error_title=PREVIEW_FAILED, replace="preview")
+
+    @property
+    def busy(self) -> bool:
+        return self.tasks.busy
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown()
 
     def _show_preview(self, result) -> None:
         data, html = result
@@ -119,34 +128,20 @@ class ReportTab(QWidget):
         colour = STATUS_COLOURS.get(v["status"], "#57606a")
         self.verdict_label.setText(f'<b style="color:{colour}">{v["headline"]}</b> &nbsp; '
                                    f"sign-off stage: {data.stage}")
-        self._after_task()
 
-    def _show_problem(self, message: str) -> None:
-        self.preview.setPlainText(f"The report could not be built: {message}")
-        self.verdict_label.setText("")
-        self._after_task()
-
-    def _after_task(self) -> None:
-        if self._dirty:
-            QTimer.singleShot(0, self.timer.start)
+    def _task_failed(self, title: str, message: str) -> None:
+        """A failed preview is shown in the preview itself; a failed export in one dialog."""
+        if title == PREVIEW_FAILED:
+            self.preview.setPlainText(f"{PREVIEW_FAILED}: {message}")
+            self.verdict_label.setText("")
+        else:
+            show_error(self, title, message)
 
     # ---------------------------------------------------------------- export
-    def export(self, path) -> Path:
-        """Build the report of the open assessment now and write it to ``path`` (.html, .pdf or .json)."""
+    def export_dialog(self, suffix: str) -> None:
+        """Ask where to save, then build and write the report in the worker."""
         store = self.context.store
         if store is None:
-            raise PreflightError("no assessment is open")
-        data = build_report(store)
-        return self._write(data, Path(path))
-
-    def _write(self, data, path: Path) -> Path:
-        write_data(data, path, WRITERS)
-        self.context.status_message.emit(f"Report written to {path}")
-        return path
-
-    def export_dialog(self, suffix: str) -> None:
-        store = self.context.store
-        if store is None or self.task.busy:
             return
         default = str(store.path.with_name(f"{store.path.stem}-report{suffix}"))
         path, _ = QFileDialog.getSaveFileName(self, f"Export the report as {suffix[1:].upper()}", default,
@@ -156,20 +151,8 @@ class ReportTab(QWidget):
         target = Path(path)
         if target.suffix.lower() != suffix:
             target = target.with_name(target.name + suffix)
-        try:
-            snap = snapshot(store)
-        except PreflightError as exc:
-            show_error(self, "Export failed", str(exc))
-            return
-        self._pending_export = target
-        self.task.run(f"Exporting {target.name}...", build_for_export, snap, on_result=self._finish_export,
-                      on_error=lambda m: show_error(self, "Export failed", m))
+        self.tasks.run(f"Exporting {target.name}...", export_report, store, target, on_result=self._exported,
+                       error_title="Export failed", replace=f"export:{target}")
 
-    def _finish_export(self, data) -> None:
-        target, self._pending_export = self._pending_export, None
-        if target is None:
-            return
-        try:
-            self._write(data, target)
-        except PreflightError as exc:
-            show_error(self, "Export failed", str(exc))
+    def _exported(self, path: Path) -> None:
+        self.context.status_message.emit(f"Report written to {path}")
