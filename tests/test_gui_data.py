@@ -43,8 +43,17 @@ def files(tmp_path_factory):
 
 @pytest.fixture
 def env(qtbot, tmp_path, monkeypatch):
-    errors = []
-    monkeypatch.setattr("ui.data.tab.show_error", lambda parent, title, message: errors.append(message))
+    errors = []  # every message the tab shows in its error line
+    shown = DataTab.show_error
+
+    def record(self, title, message):
+        errors.append(message)
+        shown(self, title, message)
+
+    monkeypatch.setattr(DataTab, "show_error", record)
+    for name in ("critical", "warning", "information"):  # the Data tab opens no message box
+        monkeypatch.setattr(f"PySide6.QtWidgets.QMessageBox.{name}",
+                            lambda *a, **k: pytest.fail(f"unexpected message box {a[1:3]}"))
     store = create_assessment(tmp_path / "a.preflight", name="x", items=templates.load("seed").items)
     context = AssessmentContext()
     context.set_store(store)
@@ -212,18 +221,34 @@ def test_cancel_keeps_window_responsive_and_stores_nothing(qtbot, env, tmp_path)
     assert store.runs("drift") == [] and tab.drift_view.proxy.rowCount() == 0 and errors == []
 
 
-@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n" + bytes(200), b"age,segment\n"])
-def test_bad_file_shows_error_and_stores_nothing(qtbot, env, files, tmp_path, content):
+def _visible_texts(tab):
+    """The text of every visible label and status line in the tab and its window."""
+    from PySide6.QtWidgets import QLabel
+    return [w.text() for w in tab.window().findChildren(QLabel) if w.isVisibleTo(tab.window()) and w.text()]
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n" + bytes(200), b"age,segment\n"], ids=["png", "header-only"])
+def test_bad_file_shows_one_message_next_to_it_and_stores_nothing(qtbot, env, files, tmp_path, content):
     tab, store, errors = env
+    statuses = []
+    tab.context.status_message.connect(statuses.append)
     bad = tmp_path / "broken.csv"
     bad.write_bytes(content)
     tab.set_paths(str(bad), str(files[1]))
-    qtbot.waitUntil(lambda: not tab.busy, timeout=20000)
-    assert tab.error_label.isVisibleTo(tab) and "broken.csv" in tab.error_label.text()
-    assert errors and "broken.csv" in errors[0]
+    qtbot.waitUntil(lambda: not tab.busy and tab.tables["current"] is not None, timeout=20000)
+    naming = [t for t in _visible_texts(tab) if "broken.csv" in t]
+    assert len(naming) == 1 and naming[0] == tab.ref_box.info.text() and naming[0].startswith("Cannot read")
+    assert not any("above" in t or "below" in t for t in naming)
+    assert errors == [] and not tab.error_label.isVisibleTo(tab)
+    assert not any("broken.csv" in m for m in statuses)
+    # nothing can be run on a file that cannot be read, so the message is not repeated
+    assert not tab.options.run_button.isEnabled() and not tab.validation.infer_button.isEnabled()
     qtbot.mouseClick(tab.options.run_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not tab.busy and len(errors) == 2, timeout=20000)
-    assert "broken.csv" in tab.error_label.text() and store.runs("drift") == []
+    assert not tab.busy and store.runs("drift") == []
+    # choosing a readable file clears the message
+    tab.set_paths(str(files[0]))
+    qtbot.waitUntil(lambda: not tab.busy and tab.tables["reference"] is not None, timeout=20000)
+    assert not [t for t in _visible_texts(tab) if "broken.csv" in t] and tab.options.run_button.isEnabled()
 
 
 def test_dropping_a_file_sets_the_path(qtbot, env, files):
@@ -250,7 +275,7 @@ def test_validation_infer_validate_export(qtbot, env, files, tmp_path):
     qtbot.waitUntil(lambda: not tab.busy and len(store.runs("validation", with_result=False)) == 1, timeout=20000)
     model = tab.validation.violations_model
     assert model.rowCount() == 1
-    assert [model.index(0, c).data() for c in range(4)] == ["segment", "allowed values", "high",
+    assert [model.index(0, c).data() for c in range(4)] == ["segment", "Allowed values", "High",
                                                              f"{NEW_CATEGORY_ROWS:,}"]
     assert model.index(0, 2).data(Qt.BackgroundRole).color().name() == "#ffebe9"
     examples = tab.validation.examples_model
@@ -333,3 +358,91 @@ def test_validation_run_preselects_the_validation_item_and_reopens(qtbot, env, f
     assert tab.validation.violations_model.rowCount() == 0
     tab.history.select_run(tab.history.model.run_at(0)["id"])
     assert tab.validation.violations_model.rowCount() == 1
+
+
+def _validations(store):
+    return len(store.runs("validation", with_result=False))
+
+
+def test_new_files_clear_old_results_and_never_reuse_an_inferred_schema(qtbot, env, files, tmp_path):
+    tab, store, errors = env
+    _load(qtbot, tab, files[0], files[1])
+    _run(qtbot, tab, store)
+    tab.validation.infer_button.click()
+    qtbot.waitUntil(lambda: not tab.busy and tab.validation.schema_model.rowCount() == 4, timeout=20000)
+    qtbot.mouseClick(tab.validation.validate_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not tab.busy and _validations(store) == 1, timeout=20000)
+    assert tab.drift_view.proxy.rowCount() == 4 and tab.validation.violations_model.rowCount() == 1
+    # another pair of files, with other columns
+    other = pd.DataFrame({"x": np.arange(50), "y": ["p", "q"] * 25})
+    other.to_csv(tmp_path / "new_ref.csv", index=False)
+    other.to_csv(tmp_path / "new_cur.csv", index=False)
+    _load(qtbot, tab, tmp_path / "new_ref.csv", tmp_path / "new_cur.csv")
+    assert tab.drift_view.proxy.rowCount() == 0 and "Run drift" in tab.drift_view.summary.text()
+    assert tab.validation.violations_model.rowCount() == 0 and "reference.csv" not in tab.validation.verdict.text()
+    # the schema inferred from reference.csv does not validate new_cur.csv
+    assert not tab.validation.validate_button.isEnabled()
+    assert tab.validation.scope_box.isVisibleTo(tab) and "reference.csv" in tab.validation.scope_note.text()
+    tab.validate_current()  # even when asked directly
+    assert not tab.busy and _validations(store) == 1
+    # inferring from the new reference makes it usable again
+    tab.validation.infer_button.click()
+    qtbot.waitUntil(lambda: not tab.busy and tab.validation.schema_model.rowCount() == 2, timeout=20000)
+    assert tab.validation.validate_button.isEnabled() and not tab.validation.scope_box.isVisibleTo(tab)
+    qtbot.mouseClick(tab.validation.validate_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not tab.busy and _validations(store) == 2, timeout=20000)
+    assert store.runs("validation")[-1]["result"]["passed"] is True
+
+
+def test_a_loaded_schema_follows_a_new_current_file_only_when_its_columns_fit(qtbot, env, files, tmp_path):
+    tab, store, _errors = env
+    _load(qtbot, tab, files[0], files[1])
+    files[2].head(100).to_csv(tmp_path / "same_columns.csv", index=False)
+    pd.DataFrame({"other": [1, 2, 3]}).to_csv(tmp_path / "other_columns.csv", index=False)
+    schema_file = tmp_path / "schema.yaml"
+    schema_file.write_text("columns:\n  age: {type: numeric, range: [0, 120]}\n  segment: {allowed: [a, b, c, zzz]}\n")
+    assert tab.validation.load_schema_file(str(schema_file))
+    assert tab.validation.validate_button.isEnabled()
+    tab.set_paths(current=str(tmp_path / "same_columns.csv"))
+    qtbot.waitUntil(lambda: not tab.busy and tab.tables["current"] is not None, timeout=20000)
+    assert tab.validation.validate_button.isEnabled()
+    tab.set_paths(current=str(tmp_path / "other_columns.csv"))
+    qtbot.waitUntil(lambda: not tab.busy and tab.tables["current"] is not None, timeout=20000)
+    assert not tab.validation.validate_button.isEnabled()
+    note = tab.validation.scope_note.text()
+    assert "other_columns.csv" in note and "age" in note and "segment" in note
+    tab.validation.use_anyway_button.click()  # the user chooses it for this file
+    assert tab.validation.validate_button.isEnabled() and not tab.validation.scope_box.isVisibleTo(tab)
+    qtbot.mouseClick(tab.validation.validate_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not tab.busy and _validations(store) == 1, timeout=20000)
+
+
+def test_file_boxes_show_the_name_and_the_exact_row_count(qtbot, env, tmp_path):
+    tab, store, _errors = env
+    folder = tmp_path / "a folder with a rather long name" / "and another one below it"
+    folder.mkdir(parents=True)
+    ref, cur = _frames(6000, seed=3)[0], _frames(20000, seed=4)[1]
+    ref.to_csv(folder / "six_thousand.csv", index=False)
+    cur.to_parquet(folder / "twenty_thousand.parquet", index=False)
+    _load(qtbot, tab, folder / "six_thousand.csv", folder / "twenty_thousand.parquet")
+    assert tab.ref_box.path_edit.text() == "six_thousand.csv"
+    assert tab.ref_box.path_edit.toolTip() == str(folder / "six_thousand.csv")
+    assert tab.ref_box.path == str(folder / "six_thousand.csv")
+    _run(qtbot, tab, store)  # reads both files in full
+    assert "6,000 rows" in tab.ref_box.info.text() and "20,000 rows" in tab.cur_box.info.text()
+    assert "more than" not in tab.ref_box.info.text() + tab.cur_box.info.text()
+
+
+def test_drift_share_defaults_to_the_assessments_setting(qtbot, env):
+    tab, store, _errors = env
+    assert tab.options.share.value() == pytest.approx(store.meta()["drift_share_threshold"])
+    store.update_meta(drift_share_threshold=0.3)
+    tab.context.notify("meta")
+    assert tab.options.share.value() == pytest.approx(0.3)
+    assert tab.drift_settings().drift_share == pytest.approx(0.3)
+    context = AssessmentContext()
+    context.set_store(store)
+    fresh = DataTab(context)
+    qtbot.addWidget(fresh)
+    assert fresh.options.share.value() == pytest.approx(0.3)
+    fresh.shutdown()

@@ -13,7 +13,12 @@ from ui.data.models import DataFrameModel, KindDelegate, KindsModel
 DATA_FILTER = ("Data tables (*.csv *.tsv *.csv.gz *.tsv.gz *.parquet *.xlsx *.jsonl *.ndjson *.json);;"
                "All files (*)")
 HINT_STYLE = "color:#57606a"
+ERROR_STYLE = "color:#cf222e"
 DROP_STYLE = "QGroupBox { border: 2px dashed #0969da; border-radius: 4px; margin-top: 8px; }"
+
+
+def file_name(path: str) -> str:
+    return str(path or "").replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def dropped_file(mime) -> str | None:
@@ -39,9 +44,12 @@ class FileBox(QGroupBox):
         self.path_edit.setPlaceholderText("Drop a data file here or browse...")
         self.path_edit.setAcceptDrops(False)  # a drop anywhere on the box goes to the box
         self.path_edit.returnPressed.connect(self._typed)
+        self._path = ""
         self.browse_button = QPushButton("Browse...")
         self.browse_button.clicked.connect(self.browse)
         self.info = QLabel("CSV, TSV, .csv.gz, Parquet, Excel .xlsx, JSON Lines or JSON")
+        self.info.setObjectName("fileInfo")
+        self.info.setWordWrap(True)
         self.info.setStyleSheet(HINT_STYLE)
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
@@ -54,18 +62,20 @@ class FileBox(QGroupBox):
 
     @property
     def path(self) -> str:
-        return self.path_edit.text().strip()
+        """The chosen file's full path (the box shows its name; the tooltip shows the full path)."""
+        return self._path
 
     def set_path(self, path: str, *, emit: bool = True) -> None:
-        self.path_edit.setText(str(path))
-        self.path_edit.setToolTip(str(path))
+        self._path = str(path).strip()
+        self.path_edit.setText(file_name(self._path))
+        self.path_edit.setToolTip(self._path)
         self.path_edit.setCursorPosition(0)
         if emit:
-            self.path_chosen.emit(str(path))
+            self.path_chosen.emit(self._path)
 
     def set_info(self, text: str, error: bool = False) -> None:
         self.info.setText(text)
-        self.info.setStyleSheet("color:#cf222e" if error else HINT_STYLE)
+        self.info.setStyleSheet(ERROR_STYLE if error else HINT_STYLE)
 
     def browse(self) -> None:
         start = str(Path(self.path).parent) if self.path else ""
@@ -74,8 +84,11 @@ class FileBox(QGroupBox):
             self.set_path(path)
 
     def _typed(self) -> None:
-        if self.path:
-            self.set_path(self.path)
+        text = self.path_edit.text().strip()
+        if text and text != file_name(self._path):
+            folder = Path(self._path).parent if self._path and not Path(text).is_absolute() else None
+            self.set_path(str(folder / text) if folder is not None and "/" not in text and "\\" not in text
+                          else text)
 
     def dragEnterEvent(self, event) -> None:
         if dropped_file(event.mimeData()):

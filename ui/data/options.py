@@ -11,7 +11,7 @@ from core.errors import PreflightError
 METHOD_TIPS = {
     "auto": "KS / chi-square (p-values, Benjamini-Hochberg adjusted) up to 1,000 reference values, "
             "Wasserstein / Jensen-Shannon effect sizes above",
-    "psi": "Population Stability Index; drift at 0.2",
+    "psi": "Population Stability Index; drift at 0.2 (the PSI bands: stable below 0.1, major from 0.25)",
     "ks": "Kolmogorov-Smirnov test on numeric columns; drift when the adjusted p-value < 0.05",
     "wasserstein": "Wasserstein distance / reference std on numeric columns; drift at 0.1",
     "jensenshannon": "Jensen-Shannon distance; drift at 0.1",
@@ -55,6 +55,16 @@ class DriftOptions(QGroupBox):
         grid.addWidget(self.multivariate, 1, 2, 1, 2)
         grid.addWidget(self.run_button, 0, 4, 2, 1)
         grid.setColumnStretch(1, 1)
+
+    def set_default_share(self, value) -> None:
+        """Use the assessment's stored dataset drift share as the box's value."""
+        try:
+            share = float(value)
+        except (TypeError, ValueError):
+            return
+        self.share.setValue(share)
+        self.share.setToolTip("The dataset drifts when at least this share of the analysed columns drift "
+                              f"(the assessment's setting: {100 * share:g}%)")
 
     def threshold_value(self) -> float | None:
         text = self.threshold.text().strip().replace(",", ".")

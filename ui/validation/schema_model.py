@@ -22,6 +22,31 @@ SCHEMA_COLUMNS = (("column", "Column"), ("type", "Type"), ("min", "Min"), ("max"
 SEVERITY_COLOURS = {"critical": ("#ffffff", "#a40e26"), "high": ("#cf222e", "#ffebe9"),
                     "medium": ("#9a6700", "#fff8c5"), "low": ("#57606a", "#f6f8fa")}
 SOURCE = "schema editor"
+CHECK_LABELS = {"missing_column": "Missing column", "type_mismatch": "Type mismatch", "range": "Out of range",
+                "missing_values": "Missing values", "uniqueness": "Not unique", "allowed_values": "Allowed values",
+                "pattern": "Pattern", "length": "Length", "monotonic": "Not monotonic",
+                "unexpected_column": "Unexpected column", "duplicate_rows": "Duplicate rows",
+                "row_count": "Row count"}
+RULE_LABELS = {"max_out_of_range_pct": "Max out of range", "max_missing_pct": "Max missing",
+               "min_length": "Min length", "max_length": "Max length", "monotonic": "Monotonic",
+               "required": "Required", "description": "Description"}
+
+
+def check_label(check: str) -> str:
+    """What people read for a stored check name (e.g. allowed_values -> Allowed values)."""
+    return CHECK_LABELS.get(check, str(check).replace("_", " ").capitalize())
+
+
+def rule_text(key: str, value) -> str:
+    """One schema rule as "Label: value", fractions shown as percentages."""
+    label = RULE_LABELS.get(key, key.replace("_", " ").capitalize())
+    if key.endswith("_pct") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = f"{100 * value:.4g}%"
+    elif isinstance(value, bool):
+        shown = "yes" if value else "no"
+    else:
+        shown = str(value)
+    return f"{label}: {shown}"
 
 
 def _bound_text(v) -> str:
@@ -167,7 +192,7 @@ class SchemaModel(QAbstractTableModel):
         if role == Qt.ToolTipRole and key == "column":
             extra = {k: v for k, v in spec.to_dict().items()
                      if k not in ("type", "range", "max_missing_pct", "unique", "allowed", "pattern")}
-            return "\n".join(f"{k}: {v}" for k, v in extra.items()) or None
+            return "\n".join(rule_text(k, v) for k, v in extra.items()) or None
         if role == Qt.ToolTipRole and key == "allowed" and spec.allowed:
             return allowed_text(spec.allowed)
         if role == Qt.FontRole and key == "column":
@@ -219,17 +244,14 @@ class ViolationsModel(QAbstractTableModel):
             if col == 0:
                 return "(table)" if v["column"] is None else str(v["column"])
             if col == 1:
-                return v["check"].replace("_", " ")
+                return check_label(v["check"])
             if col == 2:
-                return v["severity"]
+                return str(v["severity"]).capitalize()
             if col == 3:
                 return f"{v['count']:,}"
             if col == 4:
                 return "" if v.get("fraction") is None else f"{100 * v['fraction']:.3g}%"
-            thr = v.get("threshold")
-            if isinstance(thr, float) and v["check"] not in ("row_count",):
-                return f"{100 * thr:.3g}%"
-            return "" if thr is None else str(thr)
+            return threshold_text(v)
         if role == Qt.ToolTipRole:
             return v.get("message") or None
         if col == 2 and role in (Qt.ForegroundRole, Qt.BackgroundRole):
@@ -238,6 +260,21 @@ class ViolationsModel(QAbstractTableModel):
         if role == Qt.TextAlignmentRole and col >= 3:
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
+
+
+def threshold_text(v: dict) -> str:
+    """A violation's threshold for people: fractions as percentages, a row-count range as "a to b"."""
+    thr = v.get("threshold")
+    if thr is None:
+        return ""
+    if v.get("check") == "row_count":
+        if isinstance(thr, (list, tuple)) and len(thr) == 2:
+            lo, hi = thr
+            return f"{'0' if lo is None else f'{lo:,}'} to {'any' if hi is None else f'{hi:,}'} rows"
+        return f"{thr:,} rows" if isinstance(thr, int) else str(thr)
+    if isinstance(thr, (int, float)) and not isinstance(thr, bool):
+        return f"{100 * thr:.3g}%"
+    return str(thr)
 
 
 class ExamplesModel(QAbstractTableModel):

@@ -19,6 +19,7 @@ from ui.validation.schema_model import ExamplesModel, SchemaModel, ViolationsMod
 SCHEMA_FILTER = "Schemas (*.json *.yaml *.yml);;All files (*)"
 ERROR_STYLE = "color:#cf222e"
 HINT_STYLE = "color:#57606a"
+WARN_STYLE = "color:#9a6700"
 
 
 class TypeDelegate(QStyledItemDelegate):
@@ -77,10 +78,12 @@ class ValidationView(QWidget):
     validate_requested = Signal()
     export_requested = Signal(str)
     schema_changed = Signal(object)  # a Schema, after an edit, a load or an inference
+    use_anyway_requested = Signal()  # validate the chosen current file with this schema although it was not made for it
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.schema = Schema()
+        self.schema_origin = ""  # "inferred", "loaded", "stored" (edits keep the origin)
         self.result: dict | None = None
         self.shown_run_id: int | None = None  # the stored run whose violations are shown
         self.infer_button = QPushButton("Infer from reference")
@@ -102,6 +105,20 @@ class ValidationView(QWidget):
         self.schema_error.setWordWrap(True)
         self.schema_error.setStyleSheet(ERROR_STYLE)
         self.schema_error.setVisible(False)
+        self.scope_note = QLabel("")
+        self.scope_note.setObjectName("schemaScope")
+        self.scope_note.setWordWrap(True)
+        self.scope_note.setStyleSheet(WARN_STYLE)
+        self.use_anyway_button = QPushButton("Use it for this file")
+        self.use_anyway_button.setToolTip("Validate the chosen current file with this schema anyway")
+        self.use_anyway_button.clicked.connect(self.use_anyway_requested)
+        scope_row = QHBoxLayout()
+        scope_row.setContentsMargins(0, 0, 0, 0)
+        scope_row.addWidget(self.scope_note, 1)
+        scope_row.addWidget(self.use_anyway_button, 0, Qt.AlignTop)
+        self.scope_box = QWidget()
+        self.scope_box.setLayout(scope_row)
+        self.scope_box.setVisible(False)
 
         self.schema_model = SchemaModel(self)
         self.schema_model.edit_handler = self.edit_rule
@@ -141,6 +158,7 @@ class ValidationView(QWidget):
         ll.addWidget(_title("Schema"))
         ll.addWidget(self.schema_status)
         ll.addWidget(self.schema_error)
+        ll.addWidget(self.scope_box)
         ll.addWidget(self.schema_view, 1)
         ll.addWidget(self.diff_title)
         ll.addWidget(self.diff_list)
@@ -173,8 +191,11 @@ class ValidationView(QWidget):
         self.show_diff(None)
 
     # ---------------------------------------------------------------- schema
-    def set_schema(self, schema: Schema | None, status: str = "", *, emit: bool = False) -> None:
+    def set_schema(self, schema: Schema | None, status: str = "", *, emit: bool = False, origin: str = "") -> None:
+        """Show ``schema``; ``origin`` ("inferred", "loaded", "stored") says where it came from (kept on edits)."""
         self.schema = schema or Schema()
+        if origin or schema is None:
+            self.schema_origin = origin if schema is not None else ""
         self.schema_model.set_schema(self.schema)
         self.schema_error.setVisible(False)
         n = len(self.schema.columns)
@@ -208,7 +229,8 @@ class ValidationView(QWidget):
         except PreflightError as exc:
             self.show_schema_error(str(exc))
             return False
-        self.set_schema(schema, f"{len(schema.columns)} column rules · loaded from {path}", emit=True)
+        self.set_schema(schema, f"{len(schema.columns)} column rules · loaded from {path}", emit=True,
+                        origin="loaded")
         return True
 
     def save_schema_file(self, path: str | None = None) -> bool:
@@ -223,6 +245,12 @@ class ValidationView(QWidget):
             return False
         self.schema_status.setText(f"{len(self.schema.columns)} column rules · saved to {path}")
         return True
+
+    def show_scope(self, reason: str) -> None:
+        """Say why the schema may not validate the chosen current file ("" hides the note)."""
+        self.scope_note.setText(reason)
+        self.scope_box.setVisible(bool(reason))
+        self.use_anyway_button.setVisible(bool(reason) and not reason.startswith("Reading"))
 
     def show_diff(self, diff: dict | None, note: str = "") -> None:
         self.diff_list.clear()
@@ -243,7 +271,7 @@ class ValidationView(QWidget):
         self.message.setText("")
         self.export_button.setEnabled(self.shown_run_id is not None and bool(violations))
         if result is None:
-            self.verdict.setText("")
+            self.verdict.setText(origin)
         elif result.get("passed"):
             self.verdict.setText(f"<b style='color:#1a7f37'>PASSED</b>: {result['rows']:,} rows, no violation"
                                  + (f" · {origin}" if origin else ""))
