@@ -22,6 +22,7 @@ FEATURES = (
     "core.drift",
     "core.validation",
     "core.handoff",
+    "core.codeaudit",
     "core.canary",
     "core.report",
 )

@@ -1,0 +1,169 @@
+"""Secrets in literals: AWS keys, bearer tokens, private keys, password/token assignments, high-entropy strings.
+
+A literal bound to a secret-like name (``password = "..."``, ``f(token="...")``, ``{"api_key": "..."}``)
+counts when it is at least 4 characters, has no whitespace (prose is not a password) and is not a
+placeholder or a template (``"changeme"``, ``"${TOKEN}"``).
+
+A secret is high severity.  Its value never leaves this module: messages say what was found and
+how long it is, never any of its characters, and each secret literal's position is returned as a
+:class:`~core.codeaudit.model.Redaction` so that every view of the source can mask it.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import math
+import re
+import tokenize
+from collections import Counter
+
+from core.codeaudit.model import Chunk, Finding, Redaction, string_constants
+
+_AWS_KEY = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")
+_BEARER = re.compile(r"\bBearer\s+[A-Za-z0-9\-._~+/]{16,}=*", re.IGNORECASE)
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_SECRET_NAME = re.compile(r"(?:^|_|\b)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api_?key|apikey|access_?key|"
+                          r"auth(?:_?key)?|credentials?|private_?key|client_?secret)(?:$|_|\b)", re.IGNORECASE)
+_TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-.]+$")
+PLACEHOLDERS = frozenset({"", "none", "null", "changeme", "change-me", "password", "secret", "token", "xxx", "todo",
+                          "<password>", "<token>", "your-token-here", "your_api_key", "..."})
+
+#: strings at least this long with at least this much Shannon entropy (bits per character) count as secrets
+ENTROPY_MIN_LENGTH = 24
+ENTROPY_BITS = 4.5
+
+SUGGESTION = ("remove it from the code and rotate it: it is in the file's history; read secrets from the "
+              "environment or a secrets manager")
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy of ``text`` in bits per character."""
+    if not text:
+        return 0.0
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
+
+
+def _high_entropy(text: str) -> bool:
+    return (len(text) >= ENTROPY_MIN_LENGTH and bool(_TOKENISH.match(text)) and any(c.isdigit() for c in text)
+            and any(c.isalpha() for c in text) and entropy(text) >= ENTROPY_BITS)
+
+
+def _name_of(target) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+        return str(target.slice.value)
+    return None
+
+
+def _bound_name(node, parents: dict) -> str | None:
+    """The name a literal is bound to: ``x = '...'``, ``f(x='...')``, ``{'x': '...'}``."""
+    parent = parents.get(node)
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node:
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        return next((n for n in map(_name_of, targets) if n), None)
+    if isinstance(parent, ast.keyword):
+        return parent.arg
+    if isinstance(parent, ast.Dict):
+        for key, value in zip(parent.keys, parent.values):
+            if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return key.value
+    return None
+
+
+def classify(text: str, bound_to: str | None = None) -> str | None:
+    """What kind of secret ``text`` is (a short description), or None."""
+    if _PRIVATE_KEY.search(text):
+        return "a private key block"
+    if _AWS_KEY.search(text):
+        return "an AWS access key"
+    if _BEARER.search(text):
+        return "a bearer token"
+    value = text.strip()
+    if bound_to and _SECRET_NAME.search(bound_to) and value.lower() not in PLACEHOLDERS and len(value) >= 4 \
+            and not any(c.isspace() for c in value) and not value.startswith(("$", "{", "<", "%")):
+        return f"a literal assigned to {bound_to!r}"
+    if _high_entropy(text.strip()):
+        return "a high-entropy string (a key or token?)"
+    return None
+
+
+def check(chunk: Chunk, path: str) -> tuple[list[Finding], list[Redaction]]:
+    findings, redactions = [], []
+    for node in string_constants(chunk):
+        what = classify(node.value, _bound_name(node, chunk.parents))
+        if what is None:
+            continue
+        findings.append(Finding(path, chunk.cell, node.lineno, "secret", "high",
+                                f"secret in a string literal: {what} ({len(node.value)} characters, redacted)",
+                                SUGGESTION))
+        redactions.append(Redaction(path, chunk.cell, node.lineno, node.col_offset,
+                                    node.end_lineno or node.lineno, node.end_col_offset or node.col_offset))
+    return findings, redactions
+
+
+def mask(lines: list[str], spans) -> list[str]:
+    """``lines`` (1-based ``spans`` of ``(line, col, end_line, end_col)``) with every secret character replaced by •.
+
+    Columns are UTF-8 byte offsets (as :mod:`ast` gives them); a span that does not fit the text masks
+    its whole lines, so a secret is never shown because a file changed after the scan.
+    """
+    out = list(lines)
+    for line, col, end_line, end_col in spans:
+        for n in range(max(1, line), min(len(out), end_line) + 1):
+            raw = out[n - 1].encode("utf-8")
+            start = col if n == line else 0
+            stop = end_col if n == end_line else len(raw)
+            if not (0 <= start <= stop <= len(raw)):
+                start, stop = 0, len(raw)
+            hidden = raw[start:stop].decode("utf-8", "replace")
+            out[n - 1] = (raw[:start].decode("utf-8", "replace") + "•" * len(hidden)
+                          + raw[stop:].decode("utf-8", "replace"))
+    return out
+
+
+def token_spans(source: str) -> list[tuple[int, int, int, int, str]]:
+    """Secret string tokens of source that may not parse (a syntax error, a magic line), found with
+    :mod:`tokenize`: ``(line, col, end_line, end_col, what)`` with columns as UTF-8 byte offsets.
+
+    Tokenizing stops at the first error it cannot pass; whatever it read up to there is checked.
+    """
+    lines = source.split("\n")
+
+    def byte_col(line: int, col: int) -> int:
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        return len(text[:col].encode("utf-8"))
+
+    out = []
+    previous: list = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.STRING:
+                bound = None
+                if len(previous) >= 2 and previous[-1].string in ("=", ":") and previous[-2].type in (
+                        tokenize.NAME, tokenize.STRING):
+                    bound = previous[-2].string.strip("'\"")
+                try:
+                    value = ast.literal_eval(tok.string)
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    value = tok.string
+                what = classify(value if isinstance(value, str) else tok.string, bound)
+                if what:
+                    (l1, c1), (l2, c2) = tok.start, tok.end
+                    out.append((l1, byte_col(l1, c1), l2, byte_col(l2, c2), what))
+            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+                previous = (previous + [tok])[-2:]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return out
+
+
+def contains_secret(text: str) -> bool:
+    """Whether a line of text (a magic or shell line) holds something :func:`classify` calls a secret."""
+    if classify(text):
+        return True
+    return any(classify(word.strip("'\"")) for word in re.split(r"[\s=:,]+", text) if word)
