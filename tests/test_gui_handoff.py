@@ -143,19 +143,21 @@ def test_lists_preset_and_prefill(qtbot, env):
     form = tab.form
     type_into(qtbot, form.fields["alert_recipients"], "ops@example.com, ml@example.com,")
     assert signing.load_handoff(store).alert_recipients == ("ops@example.com", "ml@example.com")
-    assert form.preset_label.isHidden()
+    assert form.preset_label.text() == ""
     type_into(qtbot, form.fields["expected_qps"], "120")
-    assert not form.preset_label.isHidden()
     assert "1200 requests/s" in form.preset_label.text()
 
-    form.prefill_button.click()
-    assert "no performance or load runs yet" in form.prefill_notes.text()
+    assert form.prefill_button.isHidden()  # nothing to pre-fill from: no dead-end button
+    store.add_run("drift", settings={}, inputs=[], result={}, started_utc="2025-01-01T00:00:00Z")
+    context.notify("runs")
+    assert form.prefill_button.isHidden()
     store.add_run("performance", settings={}, inputs=[], result={"accuracy": 0.91},
                   started_utc="2025-01-01T00:00:00Z", finished_utc="2025-01-01T00:01:00Z")
     context.notify("runs")
+    assert not form.prefill_button.isHidden()
     form.prefill_button.click()
     assert signing.load_handoff(store).baseline_accuracy == 0.91
-    assert "from performance run #1" in form.prefill_notes.text()
+    assert "from performance run #2" in form.prefill_notes.text()
     assert form.fields["baseline_accuracy"].text() == "0.91"
 
 
@@ -397,3 +399,66 @@ def test_shutdown_saves_pending_text_and_opening_another_file_resets(qtbot, env,
     assert tab.form.fields["model_version"].text() == ""
     assert tab.model_card.editors["caveats"].toPlainText() == ""
     assert tab.signoff.model.rowCount() == 0 and tab.signoff.stage == "unsigned"
+
+
+# ------------------------------------------------------------------------------------ layout and wording
+
+def test_signature_changes_use_the_labels_the_user_sees(qtbot, env):
+    tab, context, store = env
+    uid = signing.add_user(store, "Ada", "preparer", PASSWORD)
+    signing.save_handoff(store, Handoff(model_location="s3://m"))
+    signing.sign(store, uid, PASSWORD, "authorship")
+    tab.refresh()
+    tab.form.fields["security_scan_completed"].setChecked(True)
+    item = store.items()[0]
+    store.update_item(item.id, status="not_applicable")
+    context.notify("checklist")
+    qtbot.waitUntil(lambda: tab.signoff.stage == "unsigned")
+    tab.signoff.table.selectRow(0)
+    shown = tab.signoff.details.toPlainText() + tab.signoff.model.index(0, 0).data(Qt.ToolTipRole)
+    assert "Security scan completed: no -> yes" in shown
+    assert f"checklist item '{item.name}' status: open -> not applicable" in shown
+    assert "security_scan_completed" not in shown and "not_applicable" not in shown
+
+
+def test_sign_refusal_is_shown_whole_and_clear_of_the_override_box(qtbot, env):
+    tab, _context, store = env
+    ids = {name: signing.add_user(store, name, role, PASSWORD)
+           for name, role in (("Ada", "preparer"), ("Rex", "reviewer"), ("Amy", "approver"))}
+    signing.sign(store, ids["Ada"], PASSWORD, "authorship")
+    signing.sign(store, ids["Rex"], PASSWORD, "review")
+    tab.refresh()
+    dialog = tab.signoff.sign_dialog(ids["Amy"])
+    qtbot.waitExposed(dialog)
+    dialog.password.setText(PASSWORD)
+    press_ok(qtbot, dialog)
+    error = dialog.error
+    assert "critical blocker(s) remain" in error.text() and len(error.text()) > 120
+    top_left = error.mapTo(dialog, error.rect().topLeft())
+    error_box = error.rect().translated(top_left)
+    override = dialog.override.rect().translated(dialog.override.mapTo(dialog, dialog.override.rect().topLeft()))
+    assert not error_box.intersects(override)
+    assert error.height() >= error.heightForWidth(error.width())  # every line of the refusal is visible
+    assert dialog.rect().contains(error_box)
+    for button in dialog.buttons.buttons():
+        place = button.rect().translated(button.mapTo(dialog, button.rect().topLeft()))
+        assert not place.intersects(error_box) and dialog.rect().contains(place)
+
+
+def test_form_rows_do_not_move_when_an_error_disappears(qtbot, env):
+    tab, _context, _store = env
+    form = tab.form
+    watched = ["model_version", "training_data_path", "baseline_p95_latency_ms", "expected_qps", "python_version"]
+
+    def positions():
+        return [form.fields[n].mapTo(form, form.fields[n].rect().topLeft()).y() for n in watched]
+
+    assert error_text(tab, "model_location") == "model location is not set"
+    assert error_text(tab, "baseline_accuracy") == "baseline accuracy is not set"
+    before = positions()
+    type_into(qtbot, form.fields["model_location"], "s3://models/churn/v3")
+    type_into(qtbot, form.fields["baseline_accuracy"], "0.9")
+    type_into(qtbot, form.fields["expected_qps"], "120")  # the load-test preset line appears
+    assert error_text(tab, "model_location") == "" and error_text(tab, "baseline_accuracy") == ""
+    qtbot.wait(10)
+    assert positions() == before

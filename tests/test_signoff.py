@@ -115,7 +115,7 @@ def test_diff_content_is_readable():
     changes = diff_content(old, new)
     assert "checklist item 'Load testing' status: open -> done" in changes
     assert "checklist item 'Canary' added" in changes
-    assert "handoff field baseline_accuracy: 0.8 -> 0.75" in changes
+    assert "handoff Baseline accuracy (0-1): 0.8 -> 0.75" in changes
     assert "run #4 (validation) added" in changes
     assert "assessment readiness threshold: 80 -> 85" in changes
     assert any(c.startswith("evidence #9 'Security scan' file changed") for c in changes)

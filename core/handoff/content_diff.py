@@ -1,6 +1,8 @@
 """What changed between two versions of an assessment's signable content, in plain words.
 
 Used to show why a signature is no longer valid: "checklist item 'Load testing' status: open -> done".
+Fields and values are named as the user sees them: the handoff's field labels
+("Security scan completed: no -> yes"), "not applicable" for a status.
 """
 
 from __future__ import annotations
@@ -8,12 +10,19 @@ from __future__ import annotations
 import math
 
 from core.canonical import canonical_json
+from core.handoff.form import LABELS as HANDOFF_LABELS
 
 #: assessment metadata keys that belong to the signed content
 META_KEYS = ("name", "system", "owner", "readiness_threshold")
 
 
+#: stored values shown in other words
+VALUE_WORDS = {"not_applicable": "not applicable"}
+
+
 def _fmt(value) -> str:
+    if isinstance(value, str) and value in VALUE_WORDS:
+        return VALUE_WORDS[value]
     if value is None:
         return "not set"
     if isinstance(value, bool):
@@ -45,12 +54,13 @@ def _item_name(row: dict) -> str:
     return str(row.get("name") or row.get("title") or row.get("label") or f"#{row.get('id')}")
 
 
-def _diff_fields(prefix: str, old: dict, new: dict) -> list[str]:
+def _diff_fields(prefix: str, old: dict, new: dict, labels: dict | None = None) -> list[str]:
     out = []
     for key in list(old) + [k for k in new if k not in old]:
         a, b = old.get(key), new.get(key)
-        if canonical_json(a) != canonical_json(b):
-            out.append(f"{prefix} {key}: {_fmt(a)} -> {_fmt(b)}")
+        if canonical_json(a) != canonical_json(b) and not {_fmt(a), _fmt(b)} <= {"not set", "empty"}:
+            name = (labels or {}).get(key) or str(key).replace("_", " ")
+            out.append(f"{prefix} {name}: {_fmt(a)} -> {_fmt(b)}")
     return out
 
 
@@ -74,7 +84,7 @@ def diff_content(old: dict, new: dict) -> list[str]:
             out += _diff_fields(f"checklist item '{name}'", row, after[ident])
     out += [f"checklist item '{_item_name(row)}' added" for ident, row in after.items() if ident not in before]
 
-    out += _diff_fields("handoff field", old.get("handoff") or {}, new.get("handoff") or {})
+    out += _diff_fields("handoff", old.get("handoff") or {}, new.get("handoff") or {}, HANDOFF_LABELS)
 
     before, after = _index(old.get("runs")), _index(new.get("runs"))
     for ident, row in before.items():

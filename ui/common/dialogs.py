@@ -66,7 +66,9 @@ class NewAssessmentDialog(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("New assessment")
+        self.setMinimumWidth(480)
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.name = QLineEdit("New assessment")
         self.system = QLineEdit()
         self.owner = QLineEdit()
@@ -93,6 +95,7 @@ class NewAssessmentDialog(QDialog):
     def _describe(self) -> None:
         t = templates.load(self.template.currentData())
         self.description.setText(f"{len(t.items)} items. {t.description}")
+        fit_to_contents(self)
 
     def values(self) -> dict:
         return {"name": self.name.text().strip() or "New assessment", "system": self.system.text().strip(),

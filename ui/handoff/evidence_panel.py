@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from core.assessment.evidence import EMBED_LIMIT
+from ui.common.dialogs import fit_to_contents
 from ui.common.table_models import ListTableModel, read_only_table
 
 COLUMNS = ("Label", "Path", "Size", "SHA-256", "Attached (UTC)", "Embedded", "Verification", "Details")
@@ -90,9 +91,13 @@ class AttachDialog(QDialog):
     def __init__(self, path: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Attach evidence")
+        self.setMinimumWidth(460)
         self.path = path
         form = QFormLayout(self)
-        form.addRow("File", QLabel(path))
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        shown = QLabel(path)
+        shown.setWordWrap(True)  # a long path wraps instead of widening the dialog past the screen
+        form.addRow("File", shown)
         self.label = QLineEdit(os.path.basename(path))
         form.addRow("Label", self.label)
         self.embed = QCheckBox(f"Embed a copy in the assessment (<= {EMBED_LIMIT // 1048576} MB)")
@@ -109,6 +114,7 @@ class AttachDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_to_contents(self)
 
 
 class EvidencePanel(QWidget):

@@ -2,7 +2,10 @@
 
 Each field shows its own problem right beside it: a value the handoff refuses
 (from :meth:`Handoff.from_dict`) or a handoff rule it fails (from
-:func:`validate_handoff`).  Values the handoff refuses are never saved.
+:func:`validate_handoff`).  Values the handoff refuses are never saved.  The
+line under each field keeps its place while empty, so rows do not move as the
+user types and messages come and go.  "Pre-fill from runs" appears only once
+a performance or load run exists.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ NOTE_STYLE = "color:#57606a"
 LEFT_GROUPS = ("Model", "Baselines", "Environment")
 #: Fields set only through "Hash file..." so the path and its hash always belong together.
 READ_ONLY = ("training_data_path", "training_data_hash")
+#: Run kinds the baselines can be pre-filled from (see core.handoff.form.prefill_from_runs).
+PREFILL_KINDS = ("performance", "load")
 
 
 def _number_text(value) -> str:
@@ -58,6 +63,7 @@ class HandoffForm(QWidget):
         self.prefill_button.setToolTip("Take the baseline accuracy and p95 latency from the latest performance "
                                        "and load-test runs")
         self.prefill_button.clicked.connect(self.prefill)
+        self.prefill_button.setVisible(False)
         self.prefill_notes = QLabel("")
         self.prefill_notes.setWordWrap(True)
         self.prefill_notes.setStyleSheet(NOTE_STYLE)
@@ -128,21 +134,24 @@ class HandoffForm(QWidget):
             browse.clicked.connect(lambda _c=False, n=name: self._browse(n))
             line.addWidget(browse)
         col.addLayout(line)
-        error = QLabel("")
-        error.setObjectName(f"error_{name}")
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.setVisible(False)
+        error = self._message_line(f"error_{name}", ERROR_STYLE)
         col.addWidget(error)
         if name == "expected_qps":
-            self.preset_label = QLabel("")
-            self.preset_label.setObjectName("loadPreset")
-            self.preset_label.setStyleSheet(NOTE_STYLE)
-            self.preset_label.setVisible(False)
+            self.preset_label = self._message_line("loadPreset", NOTE_STYLE)
             col.addWidget(self.preset_label)
         self.fields[name] = widget
         self.errors[name] = error
         return row
+
+    @staticmethod
+    def _message_line(object_name: str, style: str) -> QLabel:
+        """A message line under a field: always laid out, one text line high even when empty."""
+        label = QLabel("")
+        label.setObjectName(object_name)
+        label.setStyleSheet(style)
+        label.setWordWrap(True)
+        label.setMinimumHeight(label.fontMetrics().lineSpacing())
+        return label
 
     # ------------------------------------------------------------------ state
     def refresh(self) -> None:
@@ -157,6 +166,7 @@ class HandoffForm(QWidget):
             self.summary.setText(f"The stored handoff cannot be read: {exc}")
             self.summary.setStyleSheet(FAIL_STYLE)
             return
+        self.prefill_button.setVisible(any(r["kind"] in PREFILL_KINDS for r in store.runs(with_result=False)))
         for name, kind in self.kinds.items():
             if name in self.input_errors:
                 continue
@@ -188,7 +198,6 @@ class HandoffForm(QWidget):
         for name, label in self.errors.items():
             messages = ([self.input_errors[name]] if name in self.input_errors else []) + failing.get(name, [])
             label.setText("\n".join(messages))
-            label.setVisible(bool(messages))
         total = len(result.results)
         failed = len(result.failed())
         if failed:
@@ -201,9 +210,8 @@ class HandoffForm(QWidget):
             text += f" · {len(self.input_errors)} value(s) not saved"
         self.summary.setText(text)
         preset = load_test_preset(self.handoff)
-        self.preset_label.setVisible(preset is not None)
-        if preset is not None:
-            self.preset_label.setText(f"Load-test preset: {preset['label']} = {preset['target_qps']:g} requests/s")
+        self.preset_label.setText("" if preset is None else
+                                  f"Load-test preset: {preset['label']} = {preset['target_qps']:g} requests/s")
 
     # ------------------------------------------------------------------ edits
     def commit_pending(self) -> None:
@@ -265,7 +273,8 @@ class HandoffForm(QWidget):
             return []
         updated, notes = signing.prefill_handoff(store)
         if not notes:
-            self.prefill_notes.setText("Nothing to pre-fill: no performance or load runs yet.")
+            self.prefill_notes.setText("Nothing to pre-fill: the performance and load runs hold no accuracy or "
+                                       "p95 latency.")
         else:
             self.prefill_notes.setText("Pre-filled from runs:\n" + "\n".join(notes))
             for name in ("baseline_accuracy", "baseline_p95_latency_ms"):

@@ -87,6 +87,7 @@ class HandoffTab(QWidget):
         self._refresh_timer.timeout.connect(self.refresh_stored_views)
         context.opened.connect(self._on_opened)
         context.handoff_changed.connect(self.form.refresh)
+        context.runs_changed.connect(self.form.refresh)  # "Pre-fill from runs" shows once such a run exists
         for signal in (context.handoff_changed, context.runs_changed, context.meta_changed):
             signal.connect(self.model_card.refresh)
         for signal in (context.audit_changed, context.checklist_changed, context.runs_changed,
