@@ -98,10 +98,26 @@ def _as_strings(s: pd.Series) -> pd.Series:
 
 
 def _numbers(s: pd.Series) -> np.ndarray:
-    """A numeric or boolean column as a float64 array with NaN for missing."""
+    """A numeric or boolean column as a float64 array with NaN for missing.
+
+    Python integers too large for a float (pandas keeps text like ``1`` followed by 400 zeros as such
+    objects) become +/-inf, which the numeric coercion then reports and reads as missing.
+    """
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.astype("float64").to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    return s.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    try:
+        return s.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    except OverflowError:
+        return np.array([_float_or_inf(v) for v in s.to_numpy(dtype=object)], dtype="float64")
+
+
+def _float_or_inf(v) -> float:
+    if v is None or v is pd.NA:
+        return np.nan
+    try:
+        return float(v)
+    except OverflowError:
+        return np.inf if v > 0 else -np.inf
 
 
 def _whole(values: np.ndarray) -> bool:
@@ -133,8 +149,7 @@ def _counts(st: pd.Series) -> pd.Series:
 
 
 def _parse_numbers(keys: pd.Index) -> np.ndarray:
-    return pd.to_numeric(pd.Series(keys, dtype=STR).str.strip(), errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan)
+    return _numbers(pd.to_numeric(pd.Series(keys, dtype=STR).str.strip(), errors="coerce"))
 
 
 def _parse_dates(st: pd.Series) -> pd.Series:
@@ -285,7 +300,8 @@ def _to_numeric(name, s: pd.Series, warnings: list) -> pd.Series:
         warnings.append(f"column {str(name)!r}: {int(inf.sum())} infinite values (inf/-inf) "
                         "read as missing")
         vals[inf] = np.nan
-    if pd.api.types.is_integer_dtype(s.dtype) and not np.isnan(vals).any():
+    if pd.api.types.is_integer_dtype(s.dtype) and not np.isnan(vals).any() \
+            and (s.dtype.kind == "i" or vals.max(initial=0) < 2.0 ** 63):  # uint64 past int64 stays float
         return pd.Series(s.to_numpy(dtype="int64"), index=s.index, name=s.name)
     return pd.Series(vals, index=s.index, name=s.name)
 
@@ -332,11 +348,11 @@ def _to_categorical(s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         vals = _numbers(s)
         finite = vals[np.isfinite(vals)]
-        if np.all(finite == np.floor(finite)):
-            vals[~np.isfinite(vals)] = np.nan
+        vals[~np.isfinite(vals)] = np.nan  # inf is no category
+        if np.all(finite == np.floor(finite)) and np.all(np.abs(finite) <= 2.0 ** 53):  # exact integers
             out = pd.Series(vals, index=s.index, name=s.name).astype("Int64").astype("category")
             return out.cat.rename_categories(out.cat.categories.astype("int64"))
-        return s.astype("category")
+        return pd.Series(vals, index=s.index, name=s.name).astype("category")
     if _is_stringish(s):
         return _as_strings(s).astype("category")
     return s.astype("category")

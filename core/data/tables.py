@@ -39,6 +39,7 @@ from core.canonical import sha256_file
 from core.errors import InputFileError, PreflightError, check_cancel
 from core.data.kinds import KINDS, apply_kinds, check_kinds, coerce_table, infer_column_kind, \
     infer_kinds, quality_warnings
+from core.data.big_numbers import kind_hints
 from core.data.readers import read_frame
 from core.data.text import NULL_TOKENS, describe_binary  # noqa: F401  (NULL_TOKENS re-exported)
 
@@ -186,7 +187,8 @@ def _load(path, kind_overrides, max_bytes, nrows, progress, cancelled) -> Loaded
     report(0.8)
     try:
         check_kinds(overrides, df.columns)
-        kinds = {c: overrides.get(c) or infer_column_kind(c, df[c]) for c in df.columns}
+        hints = kind_hints(df)
+        kinds = {c: overrides.get(c) or hints.get(c) or infer_column_kind(c, df[c]) for c in df.columns}
         check_cancel(cancelled)
         report(0.9)
         df, coerce_warnings = coerce_table(df, kinds, cancelled)

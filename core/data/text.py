@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
 
+from core.data.big_numbers import HINTS, resolve_big_integers
 from core.errors import InputFileError, check_cancel
 
 NULL_TOKENS = ("", "NA", "N/A", "n/a", "null", "None", "-", "NaN", "nan", "NULL", "#N/A")
@@ -291,23 +292,26 @@ def _first_ragged(buf, delim: str, width: int):
     return None
 
 
+def _csv_options(buf, delim: str, block: int, on_bad_row):
+    return (pv.ReadOptions(use_threads=True, block_size=block),
+            pv.ParseOptions(delimiter=delim, newlines_in_values=b'"' in buf, invalid_row_handler=on_bad_row),
+            pv.ConvertOptions(null_values=list(NULL_TOKENS), strings_can_be_null=True,
+                              quoted_strings_can_be_null=True, true_values=["true", "True", "TRUE"],
+                              false_values=["false", "False", "FALSE"]))
+
+
 def _arrow_csv(path, buf, delim: str, block: int = _BLOCK):
+    """``(table, bad rows, options used)``."""
     bad = []
 
     def on_bad_row(row):
         bad.append(row)
         return "skip"
 
+    options = _csv_options(buf, delim, block, on_bad_row)
     try:
-        table = pv.read_csv(
-            pa.py_buffer(buf),
-            read_options=pv.ReadOptions(use_threads=True, block_size=block),
-            parse_options=pv.ParseOptions(delimiter=delim, newlines_in_values=b'"' in buf,
-                                          invalid_row_handler=on_bad_row),
-            convert_options=pv.ConvertOptions(
-                null_values=list(NULL_TOKENS), strings_can_be_null=True,
-                quoted_strings_can_be_null=True, true_values=["true", "True", "TRUE"],
-                false_values=["false", "False", "FALSE"]))
+        table = pv.read_csv(pa.py_buffer(buf), read_options=options[0], parse_options=options[1],
+                            convert_options=options[2])
     except pa.ArrowInvalid as exc:
         if "straddling" in str(exc) and block < len(buf):
             return _arrow_csv(path, buf, delim, len(buf) + 1)
@@ -315,7 +319,7 @@ def _arrow_csv(path, buf, delim: str, block: int = _BLOCK):
             raise InputFileError(path, "has a header but no data rows") from None
         raise InputFileError(path, f"cannot be read as {_DELIM_NAMES[delim]}-separated text "
                                    f"({exc})") from None
-    return table, bad
+    return table, bad, options
 
 
 def _column_names(path, names, warnings: list) -> list[str]:
@@ -336,7 +340,7 @@ def csv_frame(path, buf, base: str, unverified, warnings: list, delim: str | Non
     sample = bytes(buf[:_SAMPLE]).decode("utf-8", "replace")
     check_text(path, sample, buf)
     delim = delim or sniff_delimiter(sample, base, len(buf) <= _SAMPLE)
-    table, bad = _arrow_csv(path, buf, delim)
+    table, bad, options = _arrow_csv(path, buf, delim)
     try:
         names = table.column_names
         binary = any(pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
@@ -367,4 +371,9 @@ def csv_frame(path, buf, base: str, unverified, warnings: list, delim: str | Non
                                    f"{row.expected_columns}: {str(row.text)[:80]!r}")
     if table.num_rows == 0:
         raise InputFileError(path, "has a header but no data rows")
-    return arrow_to_pandas(table.rename_columns(names))
+    table, hints, big = resolve_big_integers(buf, table, *options, names)
+    warnings.extend(big)
+    df = arrow_to_pandas(table.rename_columns(names))
+    if hints:
+        df.attrs[HINTS] = hints
+    return df

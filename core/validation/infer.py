@@ -110,8 +110,13 @@ def _numeric_range(vals: np.ndarray, ctype: str, tol: float):
     if lo >= 0:
         new_lo = max(new_lo, 0.0)
     if ctype == "integer":
-        return (int(math.floor(new_lo)), int(math.ceil(new_hi)))
+        return (int(math.floor(new_lo if math.isfinite(new_lo) else lo)),
+                int(math.ceil(new_hi if math.isfinite(new_hi) else hi)))
     new_lo, new_hi = min(_nice(new_lo, -1), lo), max(_nice(new_hi, 1), hi)
+    if not math.isfinite(new_lo):  # widening past the largest float: the observed value is the bound
+        new_lo = lo
+    if not math.isfinite(new_hi):
+        new_hi = hi
     return (int(new_lo) if new_lo.is_integer() else new_lo, int(new_hi) if new_hi.is_integer() else new_hi)
 
 
