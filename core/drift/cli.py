@@ -65,9 +65,11 @@ def cmd_drift(args) -> int:
 
 
 def render_drift(result: dict, run_id: int | None = None) -> str:
-    rows = []
+    rows, small = [], False
     for c in result["columns"]:
         verdict = "DRIFT" if c["drifted"] else ("-" if c["score"] is None else "ok")
+        if c.get("small_sample") and c["score"] is not None:
+            verdict, small = verdict + "*", True
         p = c.get("ks_p_value") if c.get("ks_p_value") is not None else c.get("chi2_p_value")
         rows.append([c["name"], c["kind"], c["method"] or "-", fmt_num(c["score"]), fmt_num(c["threshold"]),
                      verdict, fmt_num(c.get("psi")), c.get("psi_band") or "-", fmt_num(p),
@@ -76,11 +78,14 @@ def render_drift(result: dict, run_id: int | None = None) -> str:
              f"current    {result['current']['path']}  ({result['current']['rows']} rows)", "",
              table(rows, ["column", "kind", "method", "score", "threshold", "verdict", "psi", "psi band",
                           "p-value", "missing cur"]), ""]
+    if small:
+        lines.append("* small sample: fewer than 30 non-missing values in a table, so the verdict is unreliable")
     mv = result.get("multivariate")
     if mv:
         top = ", ".join(f["name"] for f in mv.get("top_features", [])[:5])
-        lines.append(f"multivariate: domain classifier AUC {fmt_num(mv.get('auc'), 3)} "
-                     f"({'DRIFT' if mv.get('drifted') else 'no drift'}; top features: {top or '-'})")
+        told = "tells the tables apart" if mv.get("drifted") else "cannot tell the tables apart"
+        lines.append(f"multivariate: the domain classifier {told} (AUC {fmt_num(mv.get('auc'), 3)}, "
+                     f"warns above {fmt_num(mv.get('threshold'), 3)}; top features: {top or '-'})")
     lines.append(f"dataset drift: {'YES' if result['dataset_drift'] else 'no'} "
                  f"({result['drifted_share']:.0%} of columns drifted; threshold {result['drift_share_threshold']:.0%})")
     for w in result.get("warnings", []):

@@ -44,19 +44,29 @@ SMALL_SAMPLE_N = 30
 
 
 def unknown_columns_message(unknown, reference_columns, current_columns, what="") -> str:
-    """The error for requested column names: in neither table (with near matches), or of no known kind."""
+    """The error for requested column names: in neither table (with near matches), or of no known kind.
+
+    ``what`` (e.g. "kind override") leads the message when given.
+    """
     present = list(dict.fromkeys([*map(str, reference_columns), *map(str, current_columns)]))
-    absent = [c for c in unknown if c not in set(present)]
+    known = set(present)
+    absent = [c for c in unknown if c not in known]
     if not absent:
         return f"no kind is known for column(s) {', '.join(map(repr, unknown))}"
-    parts = []
+    hints = []
     for name in absent:
         near = difflib.get_close_matches(str(name), present, n=3)
-        parts.append(repr(name) + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
-    lead = f"{what}: " if what else ""
-    return (f"{lead}column(s) {', '.join(parts)} are in neither the reference nor the current table"
-            + ("" if any("did you mean" in p for p in parts) else
-               f"; the columns are {', '.join(map(repr, present[:20]))}{', ...' if len(present) > 20 else ''}"))
+        if near:
+            hints.append(f"{' or '.join(map(repr, near))} for {name!r}" if len(absent) > 1 else
+                         ' or '.join(map(repr, near)))
+    one = len(absent) == 1
+    text = (f"{what + ': ' if what else ''}column{'' if one else 's'} {', '.join(map(repr, absent))} "
+            f"{'is' if one else 'are'} in neither the reference nor the current table")
+    if hints:
+        text += f"; did you mean {', '.join(hints)}?"
+    else:
+        text += f"; the columns are {', '.join(map(repr, present[:20]))}{', ...' if len(present) > 20 else ''}"
+    return text
 
 
 def _small_sample(out: dict, name: str) -> None:

@@ -69,7 +69,7 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
             raise PreflightError(f"column {name!r}: unknown kind {kind!r} (use one of {', '.join(KINDS)})")
     if reference_profile is None:
         ref_cols, cur_cols = _columns_of(reference_path, overrides), _columns_of(current_path, overrides)
-        _check_override_names(overrides, set(ref_cols) | set(cur_cols))
+        _check_override_names(overrides, ref_cols, cur_cols)
         ref = read_table(reference_path, kind_overrides=_present(overrides, ref_cols),
                          progress=scaled(progress, 0.0, 0.2), cancelled=cancelled)
         check_cancel(cancelled)
@@ -83,7 +83,7 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
     else:
         profile = ReferenceProfile.from_dict(reference_profile)
         cur_cols = _columns_of(current_path, overrides)
-        _check_override_names(overrides, set(cur_cols) | set(profile.columns))
+        _check_override_names(overrides, list(profile.columns), cur_cols)
         cur = read_table(current_path, kind_overrides=_present(overrides, cur_cols),
                          progress=scaled(progress, 0.0, 0.4), cancelled=cancelled)
         kinds = {**cur.kinds, **{n: c["kind"] for n, c in profile.columns.items()}, **overrides}
@@ -102,7 +102,9 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
                            drift_share=settings.drift_share, multivariate=settings.multivariate,
                            progress=scaled(progress, 0.4, 0.97), cancelled=cancelled)
     body = result.to_dict()
-    out = {"reference": ref_info, "current": cur.info(), **body, "warnings": warnings + body["warnings"]}
+    mv_warning = [classifier_warning(body["multivariate"])] if body.get("multivariate_warning") else []
+    out = {"reference": ref_info, "current": cur.info(), **body,
+           "warnings": mv_warning + warnings + body["warnings"]}
     prof = None
     if reference_profile is None and want_profile:
         prof = profile_from_summaries(result.reference_summaries, kinds, len(reference)).to_dict()
@@ -113,15 +115,32 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
                     finished_utc=utc_now())
 
 
+def classifier_warning(mv: dict) -> str:
+    """The one sentence that reports a domain classifier that tells the tables apart.
+
+    The rule: the classifier never changes ``dataset_drift`` (that counts drifted columns); it is this
+    separate warning, ``multivariate_warning: true`` in the result, and a WARN on the report's drift gate.
+    """
+    top = ", ".join(str(f.get("name")) for f in (mv.get("top_features") or [])[:3])
+    auc, thr = mv.get("auc"), mv.get("threshold")
+    return (f"the domain classifier tells the tables apart (AUC {auc:.2f}, above {thr:g})"
+            + (f"; it relies most on {top}" if top else "")
+            + ". Rows differ jointly even where single columns may not; this does not change the "
+              "dataset drift verdict, which counts drifted columns")
+
+
 def _columns_of(path, overrides: dict) -> list[str]:
     """The file's column names, read from its first rows - only needed to route kind overrides."""
     return [str(c) for c in preview(path, n=5).df.columns] if overrides else []
 
 
-def _check_override_names(overrides: dict, columns: set) -> None:
-    unknown = [c for c in overrides if c not in columns]
+def _check_override_names(overrides: dict, ref_cols, cur_cols) -> None:
+    from core.drift.columns import unknown_columns_message
+
+    present = set(ref_cols) | set(cur_cols)
+    unknown = [c for c in overrides if c not in present]
     if unknown:
-        raise PreflightError("kind given for column(s) in neither table: " + ", ".join(map(repr, unknown)))
+        raise PreflightError(unknown_columns_message(unknown, ref_cols, cur_cols, what="kind override"))
 
 
 def _present(overrides: dict, columns) -> dict | None:
@@ -129,10 +148,15 @@ def _present(overrides: dict, columns) -> dict | None:
 
 
 def record_drift(store, run: DriftRun, *, profile_name: str | None = None) -> int:
-    """Store the run (and the reference profile it built) in the assessment; returns the run id."""
-    run_id = store.add_run("drift", settings=run.settings, inputs=list(run.inputs), result=run.result,
-                           summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
-    if run.profile is not None:
-        name = profile_name or run.result["reference"]["path"].replace("\\", "/").rsplit("/", 1)[-1]
-        store.save_profile(name, run.profile, run_id=run_id, source=run.profile.get("source"))
+    """Store the run and the reference profile it built, with their audit events, in one transaction.
+
+    Either both are in the assessment afterwards or neither is (the store's nested writes become
+    savepoints of this transaction).  Returns the run id.
+    """
+    with store.transaction():
+        run_id = store.add_run("drift", settings=run.settings, inputs=list(run.inputs), result=run.result,
+                               summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
+        if run.profile is not None:
+            name = profile_name or run.result["reference"]["path"].replace("\\", "/").rsplit("/", 1)[-1]
+            store.save_profile(name, run.profile, run_id=run_id, source=run.profile.get("source"))
     return run_id
