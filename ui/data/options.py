@@ -11,7 +11,7 @@ from core.errors import PreflightError
 METHOD_TIPS = {
     "auto": "KS / chi-square (p-values, Benjamini-Hochberg adjusted) up to 1,000 reference values, "
             "Wasserstein / Jensen-Shannon effect sizes above",
-    "psi": "Population Stability Index; drift at 0.2 (the PSI bands: stable below 0.1, major from 0.25)",
+    "psi": "Population Stability Index; drift at 0.2 (PSI bands: stable below 0.1, major above 0.25)",
     "ks": "Kolmogorov-Smirnov test on numeric columns; drift when the adjusted p-value < 0.05",
     "wasserstein": "Wasserstein distance / reference std on numeric columns; drift at 0.1",
     "jensenshannon": "Jensen-Shannon distance; drift at 0.1",

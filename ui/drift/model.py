@@ -17,7 +17,7 @@ COLUMNS = (
     ("threshold", "Threshold", "Drift when the score reaches it (p-value methods: adjusted p below it)"),
     ("verdict", "Verdict", "DRIFT, ok, or no verdict (no usable values in one table)"),
     ("psi", "PSI", "Population Stability Index on the reference deciles / categories"),
-    ("psi_band", "PSI band", "stable < 0.1 <= moderate < 0.2 <= major"),
+    ("psi_band", "PSI band", "stable below 0.1, moderate from 0.1 to 0.25, major above 0.25"),
     ("p_value", "p-value", "KS p-value for numeric columns, chi-square p-value for categorical ones (raw)"),
     ("effect", "Effect size", "Wasserstein / std for numeric columns, Jensen-Shannon distance otherwise"),
     ("missing_ref", "Missing ref", "Share of missing values in the reference table"),

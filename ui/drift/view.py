@@ -2,21 +2,29 @@
 
 The histogram plot shows the selected column: reference and current distributions
 overlaid as step curves (numeric and datetime columns) or paired bars (categorical
-and boolean columns), both as shares of their table.  The PSI chart covers every
-column, coloured by PSI band, with the 0.1 and 0.25 band limits drawn.
+and boolean columns), both as shares of their table.  Under it a note says which
+values fall outside the drawn range and how many; "Log x" switches positive numeric
+columns to core's log-spaced histogram, which draws every value.  Next to it the
+column's summary statistics of both tables.  The PSI chart covers every column,
+coloured by PSI band, with the 0.1 and 0.25 band limits drawn.
+
+The dataset verdict is the per-column rule only; a domain classifier that tells the
+tables apart is shown as a separate amber warning, never as a second verdict.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QSplitter,
-                               QTableView, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+                               QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from ui.common.charts import CURRENT_COLOUR, REFERENCE_COLOUR, bar_chart, make_plot, pg, set_category_axis
 from ui.drift.model import BAND_BAR_COLOURS, NUMERIC_KINDS, DriftResultsModel, DriftSortProxy, number
+from ui.drift.summary_model import SummaryModel
 
 MAX_BARS = 12
 WIDTHS = (140, 85, 105, 75, 75, 80, 80, 75, 75, 85, 80, 80)
@@ -34,6 +42,39 @@ def top_categories(cats: dict, limit: int = MAX_BARS):
     (core lists them most frequent first)."""
     return ([str(v) for v in cats["labels"][:limit]], list(cats["reference"][:limit]),
             list(cats["current"][:limit]))
+
+
+WARN_STYLE = "color:#9a6700"
+HINT_STYLE = "color:#57606a"
+LOG_TIP = "Log-spaced bins over every value; available for numeric columns whose values are all above 0"
+LOG_MISSING_TIP = ("Not available for this column: it has values at or below 0, is not numeric, or comes "
+                   "from a run stored before log histograms existed")
+
+
+def clipped_note(col: dict) -> str:
+    """What the linear histogram of ``col`` leaves out, e.g. "25 current values above 790 not shown"."""
+    h = col.get("histogram") or {}
+    clipped, bounds = h.get("clipped"), h.get("range")
+    if not clipped or not bounds:
+        return ("The chart shows the 0.5 to 99.5 percentile range; values outside it are not drawn "
+                "(this stored run does not record how many).")
+    lo, hi = (_bound(v, col.get("kind")) for v in bounds)
+    parts = []
+    for table in ("current", "reference"):
+        counts = clipped.get(table) or {}
+        for side, bound in (("above", hi), ("below", lo)):
+            n = int(counts.get(side) or 0)
+            if n:
+                parts.append(f"{n:,} {table} value{'s' if n != 1 else ''} {side} {bound}")
+    if not parts:
+        return "Every value is inside the chart."
+    return ", ".join(parts) + " not shown."
+
+
+def _bound(value, kind) -> str:
+    if kind == "datetime":
+        return dt.datetime.fromtimestamp(float(value), dt.timezone.utc).strftime("%Y-%m-%d")
+    return number(float(value), 4)
 
 
 def _pen(colour):
@@ -85,13 +126,40 @@ class DriftView(QWidget):
         self.hist_plot.getAxis("left").enableAutoSIPrefix(False)
         self.hist_plot.setTitle("Select a column to compare its distributions", size="10pt")
         self.legend = self.hist_plot.addLegend(offset=(-10, 5), brush=(255, 255, 255, 210))
+        self.clip_note = QLabel("")
+        self.clip_note.setObjectName("clipNote")
+        self.clip_note.setWordWrap(True)
+        self.clip_note.setStyleSheet(HINT_STYLE)
+        self.log_x = QCheckBox("Log x")
+        self.log_x.setEnabled(False)
+        self.log_x.setToolTip(LOG_MISSING_TIP)
+        self.log_x.toggled.connect(lambda _on: self._show_row(self.table.currentIndex()))
+        self.summary_model = SummaryModel(self)
+        self.summary_table = QTableView()
+        self.summary_table.setModel(self.summary_model)
+        self.summary_table.verticalHeader().setVisible(False)
+        self.summary_table.verticalHeader().setDefaultSectionSize(20)
+        self.summary_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.summary_table.setSelectionMode(QAbstractItemView.NoSelection)
+        self.summary_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.summary_table.setMinimumWidth(230)
+        hist_box = QWidget()
+        hl = QVBoxLayout(hist_box)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.setSpacing(2)
+        hl.addWidget(self.hist_plot, 1)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.clip_note, 1)
+        note_row.addWidget(self.log_x, 0, Qt.AlignTop)
+        hl.addLayout(note_row)
         self.psi_plot = make_plot(bottom="PSI")
         self.psi_plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.psi_plot.setTitle("PSI by column (green stable, amber moderate, red major)", size="10pt")
         charts = QSplitter(Qt.Horizontal)
-        charts.addWidget(self.hist_plot)
+        charts.addWidget(hist_box)
+        charts.addWidget(self.summary_table)
         charts.addWidget(self.psi_plot)
-        charts.setSizes([700, 600])
+        charts.setSizes([560, 260, 480])
         body = QSplitter(Qt.Vertical)
         body.addWidget(self.table)
         body.addWidget(charts)
@@ -122,6 +190,8 @@ class DriftView(QWidget):
         self._summarise(result, origin)
         self._psi_chart()
         self._clear_hist("Select a column to compare its distributions")
+        self.clip_note.setText("")
+        self.summary_model.set_column(None)
         if self.proxy.rowCount():
             self.table.selectRow(0)
 
@@ -134,7 +204,8 @@ class DriftView(QWidget):
         self.warnings_button.setChecked(False)
         self.warnings.setVisible(False)
         if result is None:
-            self.summary.setText("No drift result yet: choose the two files and press Run drift.")
+            self.summary.setText(html.escape(origin) if origin else
+                                 "No drift result yet: choose the two files and press Run drift.")
             self.multivariate.setText("")
             return
         cols = result.get("columns", [])
@@ -155,17 +226,30 @@ class DriftView(QWidget):
             f"{100 * result.get('drift_share_threshold', 0.5):.0f}%)"
             + (f": {html.escape(', '.join(drifted[:8]))}{', ...' if len(drifted) > 8 else ''}" if drifted else "")
             + files)
+        self._multivariate(result)
+
+    def _multivariate(self, result: dict) -> None:
+        """The domain classifier's finding: an amber warning beside the dataset verdict, never a verdict."""
         mv = result.get("multivariate")
-        if mv:
-            verdict = ("<b style='color:#cf222e'>the tables can be told apart</b>" if mv.get("drifted")
-                       else "<span style='color:#1a7f37'>no multivariate drift</span>")
-            top = ", ".join(f"{html.escape(str(f['name']))} ({f['importance']:.3f})"
-                            for f in mv.get("top_features", []) if f.get("importance", 0) > 0)
-            self.multivariate.setText(
-                f"Multivariate: classifier AUC <b>{mv['auc']:.3f}</b> (drift above {mv.get('threshold', 0.55)}): "
-                f"{verdict}" + (f" · top features: {top}" if top else ""))
-        else:
+        if not mv:
             self.multivariate.setText("Multivariate: not computed" if result.get("columns") else "")
+            return
+        auc = mv.get("auc")
+        auc_text = f"AUC {auc:.3f}" if isinstance(auc, (int, float)) else "AUC unknown"
+        top = ", ".join(f"{html.escape(str(f['name']))} ({f['importance']:.3f})"
+                        for f in mv.get("top_features", []) if f.get("importance", 0) > 0)
+        features = f" · columns that tell them apart most: {top}" if top else ""
+        warned = result.get("multivariate_warning", mv.get("drifted"))
+        if warned:
+            rule = ("the per-column rule also found dataset drift" if result.get("dataset_drift")
+                    else "the per-column rule found no dataset drift")
+            self.multivariate.setText(
+                f"<span style='color:#9a6700'><b>Warning:</b> a domain classifier tells the tables apart "
+                f"({auc_text}, warning from {mv.get('threshold', 0.55)}); {rule}</span>{features}")
+        else:
+            self.multivariate.setText(
+                f"<span style='color:#57606a'>Multivariate: a domain classifier cannot tell the tables apart "
+                f"({auc_text}, warning from {mv.get('threshold', 0.55)})</span>{features}")
 
     def _toggle_warnings(self, shown: bool) -> None:
         self.warnings.setVisible(shown)
@@ -195,15 +279,10 @@ class DriftView(QWidget):
 
     def _clear_hist(self, title: str) -> None:
         self.hist_plot.clear()
+        self.hist_plot.setLogMode(x=False, y=False)
         self._bottom_axis(False)
         self.hist_plot.setLabel("bottom", "")
         self.hist_plot.setTitle(title, size="10pt")
-
-    def selected_column(self) -> dict | None:
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.column_at(self.proxy.mapToSource(index).row())
 
     def select_column(self, name: str) -> None:
         for row in range(self.proxy.rowCount()):
@@ -217,16 +296,26 @@ class DriftView(QWidget):
             return
         col = self.model.column_at(self.proxy.mapToSource(index).row())
         name = html.escape(str(col["name"]))
+        self.summary_model.set_column(col)
+        has_log = bool(col.get("histogram_log")) and col.get("kind") == "numeric"
+        self.log_x.setEnabled(has_log)
+        self.log_x.setToolTip(LOG_TIP if has_log else LOG_MISSING_TIP)
         if col.get("kind") in NUMERIC_KINDS and col.get("histogram"):
-            self._histogram(col, name)
+            self._histogram(col, name, log=has_log and self.log_x.isChecked())
         elif col.get("categories"):
             self._categories(col, name)
+            self.clip_note.setText("")
         else:
             self._clear_hist(f"{name}: no distribution to show")
+            self.clip_note.setText("")
 
-    def _histogram(self, col: dict, name: str) -> None:
-        h = col["histogram"]
-        self._clear_hist(f"{name} ({col['kind']}): % of values per bin")
+    def _histogram(self, col: dict, name: str, log: bool = False) -> None:
+        h = col["histogram_log"] if log else col["histogram"]
+        self._clear_hist(f"{name} ({col['kind']}): % of values per {'log-spaced ' if log else ''}bin")
+        if log:  # a linear range read as powers of ten would overflow the axis
+            self.hist_plot.setXRange(0, 1, padding=0)
+        self.hist_plot.setLogMode(x=log, y=False)
+        self.clip_note.setText("Log x: every value is shown." if log else clipped_note(col))
         edges = np.asarray(h["edges"], dtype=float)
         for label, counts, total, colour in (
                 ("reference", h["reference"], col.get("reference_count"), REFERENCE_COLOUR),
@@ -235,7 +324,7 @@ class DriftView(QWidget):
                                                    brush=colour[:3] + (70,), pen=_pen(colour), name=label))
         self._bottom_axis(col["kind"] == "datetime")
         self.hist_plot.setLabel("bottom", f"{col['name']} (UTC)" if col["kind"] == "datetime" else col["name"])
-        self._fit(edges[0], edges[-1])
+        self._fit(*((np.log10(edges[0]), np.log10(edges[-1])) if log else (edges[0], edges[-1])))
 
     def _fit(self, x0: float, x1: float) -> None:
         """Show everything, with head room above the tallest bar for the legend."""
