@@ -168,7 +168,8 @@ def preview_lines(result: dict, rel_path: str, cell: int | None) -> list[str]:
     """The source a finding points to (the file, or one notebook cell), with every secret masked.
 
     Secrets are masked twice over: at the positions the scan stored, and wherever the text shown now
-    holds one (the file may have changed since).  Raises :class:`PreflightError` when it cannot be read.
+    holds one (the file may have changed since).  For a notebook with ``cell`` None, every code cell
+    follows its own ``# ---- cell N ----`` line.  Raises :class:`PreflightError` when it cannot be read.
     """
     root = Path(result.get("root") or ".")
     file = Path(rel_path) if Path(rel_path).is_absolute() else root / rel_path
@@ -176,6 +177,12 @@ def preview_lines(result: dict, rel_path: str, cell: int | None) -> list[str]:
         data = file.read_bytes()
         if file.suffix.lower() == ".ipynb":
             cells = {c.index: c for c in notebook_cells(json.loads(data.decode("utf-8-sig")))}
+            if cell is None:  # a finding about the whole notebook: every code cell, masked one by one
+                out = []
+                for c in cells.values():
+                    if c.cell_type == "code":
+                        out += [f"# ---- cell {c.index} ----"] + _masked(result, rel_path, c.index, c.source)
+                return out
             if cell not in cells:
                 raise PreflightError(f"{file}: the notebook has no cell {cell} any more")
             text = cells[cell].source
@@ -183,6 +190,10 @@ def preview_lines(result: dict, rel_path: str, cell: int | None) -> list[str]:
             text = decode_python(data)
     except (OSError, ValueError, SyntaxError, LookupError) as exc:
         raise PreflightError(f"{file}: cannot show the source ({exc})") from None
+    return _masked(result, rel_path, cell, text)
+
+
+def _masked(result: dict, rel_path: str, cell: int | None, text: str) -> list[str]:
     stored = [(r["line"], r["col"], r["end_line"], r["end_col"]) for r in result.get("redactions") or []
               if r.get("path") == rel_path and r.get("cell") == cell]
     found = [span[:4] for span in secrets.token_spans(text)]

@@ -109,20 +109,33 @@ def check(chunk: Chunk, path: str) -> tuple[list[Finding], list[Redaction]]:
 def mask(lines: list[str], spans) -> list[str]:
     """``lines`` (1-based ``spans`` of ``(line, col, end_line, end_col)``) with every secret character replaced by •.
 
-    Columns are UTF-8 byte offsets (as :mod:`ast` gives them); a span that does not fit the text masks
-    its whole lines, so a secret is never shown because a file changed after the scan.
+    Columns are UTF-8 byte offsets (as :mod:`ast` gives them); overlapping spans are merged first.  A span
+    that does not fit the text masks its whole lines, so a secret is never shown because a file changed
+    after the scan.
     """
-    out = list(lines)
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    raws = [line.encode("utf-8") for line in lines]
     for line, col, end_line, end_col in spans:
-        for n in range(max(1, line), min(len(out), end_line) + 1):
-            raw = out[n - 1].encode("utf-8")
+        for n in range(max(1, line), min(len(raws), end_line) + 1):
+            size = len(raws[n - 1])
             start = col if n == line else 0
-            stop = end_col if n == end_line else len(raw)
-            if not (0 <= start <= stop <= len(raw)):
-                start, stop = 0, len(raw)
-            hidden = raw[start:stop].decode("utf-8", "replace")
-            out[n - 1] = (raw[:start].decode("utf-8", "replace") + "•" * len(hidden)
-                          + raw[stop:].decode("utf-8", "replace"))
+            stop = end_col if n == end_line else size
+            if not (0 <= start <= stop <= size):
+                start, stop = 0, size
+            ranges.setdefault(n, []).append((start, stop))
+    out = list(lines)
+    for n, parts in ranges.items():
+        raw = raws[n - 1]
+        pieces, pos = [], 0
+        for start, stop in sorted(parts):
+            start = max(start, pos)
+            if stop <= start:
+                continue
+            pieces.append(raw[pos:start].decode("utf-8", "replace"))
+            pieces.append("•" * len(raw[start:stop].decode("utf-8", "replace")))
+            pos = stop
+        pieces.append(raw[pos:].decode("utf-8", "replace"))
+        out[n - 1] = "".join(pieces)
     return out
 
 
