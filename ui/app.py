@@ -7,13 +7,17 @@ import sys
 from core.errors import PreflightError
 
 
-def run(path: str | None = None) -> int:
+def open_window(path: str | None = None):
+    """The main window on ``path``, or on the demo assessment when no path is given.
+
+    When ``path`` cannot be opened the demo is opened instead, and the window says so once, in a dialog.
+    """
     from PySide6.QtWidgets import QApplication
 
-    from core.demo import open_or_create_demo
     from core.assessment.store import open_assessment
-    from ui.context import AssessmentContext
+    from core.demo import open_or_create_demo
     from ui.common.dialogs import show_error
+    from ui.context import AssessmentContext
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -31,4 +35,11 @@ def run(path: str | None = None) -> int:
     window.show()
     if error:
         show_error(window, "Cannot open assessment", error + "\n\nThe demo assessment was opened instead.")
-    return app.exec()
+    return window
+
+
+def run(path: str | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window(path)  # noqa: F841 - kept alive while the event loop runs
+    return QApplication.instance().exec()
