@@ -12,6 +12,8 @@ import importlib
 TABS = (
     ("ui.checklist.tab", "ChecklistTab"),
     ("ui.data.tab", "DataTab"),
+    ("ui.codeaudit.tab", "CodeAuditTab"),
+    ("ui.canary.tab", "CanaryTab"),
     ("ui.handoff.tab", "HandoffTab"),
     ("ui.report.tab", "ReportTab"),
 )
