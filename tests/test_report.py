@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy
+import numpy as np
+import pandas as pd
 import pytest
 
 from core.handoff import signing
@@ -25,6 +27,11 @@ from core.handoff.form import Handoff
 from core.render import registry
 from core.report import build_report, render_html, report_json, write_data, write_report
 from core.assessment.store import create_assessment
+from core.canonical import sha256_file
+from core.canonical import dumps
+from core.drift.run import DriftSettings, record_drift, run_drift
+from core.validation.run import record_validation, run_validation
+from core.validation.schema import Schema
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS_COLUMN = "<script>alert(1)</script>"
@@ -33,52 +40,53 @@ XSS_LABEL = '"><svg onload=alert(1)>'
 PASSWORD = "correct horse battery"
 
 
-def drift_result(drifted=True):
-    def numeric(name, psi, drift, score):
-        return {"name": name, "kind": "numeric", "method": "wasserstein", "score": score, "threshold": 0.1,
-                "drifted": drift, "psi": psi, "psi_band": "major" if psi > 0.25 else "moderate" if psi >= 0.1
-                else "stable", "ks_statistic": 0.2, "ks_p_value": 1e-9, "wasserstein": score, "jensen_shannon": 0.1,
-                "missing_share_reference": 0.0, "missing_share_current": 0.02,
-                "histogram": {"edges": [float(i) for i in range(11)], "reference": [5, 9, 14, 20, 22, 14, 9, 4, 2, 1],
-                              "current": [1, 2, 4, 9, 14, 22, 20, 14, 9, 5]}}
-    cols = [numeric("age", 0.03, False, 0.04), numeric("income", 0.41 if drifted else 0.05, drifted, 0.3),
-            numeric(XSS_COLUMN, 0.3 if drifted else 0.02, drifted, 0.2),
-            {"name": "country", "kind": "categorical", "method": "jensenshannon", "score": 0.22, "threshold": 0.1,
-             "drifted": drifted, "psi": 0.5, "psi_band": "major", "chi2_statistic": 120.0, "chi2_p_value": 1e-12,
-             "missing_share_reference": 0.0, "missing_share_current": 0.0,
-             "new_categories": ["XX", "<b>bold</b>"], "new_categories_count": 2,
-             "categories": {"labels": ["DE", "FR", "<i>IT</i>", "XX"], "reference": [50, 30, 20, 0],
-                            "current": [20, 30, 25, 25]}},
-            {"name": "device", "kind": "categorical", "method": "jensenshannon", "score": 0.01, "threshold": 0.1,
-             "drifted": False, "psi": 0.001, "psi_band": "stable"}]
-    share = sum(c["drifted"] for c in cols) / len(cols)
-    return {"reference": {"path": "/data/train.csv", "rows": 5000, "columns": 5, "sha256": "a" * 64},
-            "current": {"path": "/data/prod-<week>.csv", "rows": 4800, "columns": 5, "sha256": "b" * 64},
-            "dataset_drift": share >= 0.5, "drifted_share": share, "drift_share_threshold": 0.5, "method": "auto",
-            "columns": cols, "multivariate": {"auc": 0.81, "drifted": True, "threshold": 0.55,
-                                              "top_features": [{"name": "income", "importance": 0.2}]},
-            "warnings": ["column 'notes' is text; not analysed <check>"]}
-
-
-VALIDATION_FAIL = {"passed": False, "rows": 4800, "schema": "fraud-schema.yaml", "violations": [
-    {"column": "age", "check": "range", "severity": "high", "count": 300, "fraction": 0.0625, "threshold": 0.01,
-     "examples": [{"row": 3, "value": -4}, {"row": 9, "value": 212}], "message": "age outside [0, 120]"},
-    {"column": XSS_COLUMN, "check": "type_mismatch", "severity": "critical", "count": 1, "fraction": 0.0002,
-     "threshold": 0, "examples": [{"row": 7, "value": "<script>x</script>"}], "message": "text in a numeric column"}]}
-INPUTS = [{"role": "reference", "path": "/data/train.csv", "sha256": "a" * 64, "size": 123456, "rows": 5000},
-          {"role": "current", "path": "/data/prod-<week>.csv", "sha256": "b" * 64, "size": 120000, "rows": 4800}]
+SCHEMA = {"columns": {"age": {"type": "integer", "range": [0, 120], "max_out_of_range_pct": 0},
+                      "country": {"type": "category", "allowed": ["DE", "FR", "<i>IT</i>", "XX", "<b>bold</b>"]},
+                      XSS_COLUMN: {"type": "numeric", "max_missing_pct": 0}}}
 GOOD_HANDOFF = Handoff(model_location="s3://models/fraud-v2.pkl", model_version="2.1", baseline_accuracy=0.91,
                        baseline_p95_latency_ms=142.0, data_privacy_review_completed=True, security_scan_completed=True,
                        model_card_ref="docs/model-card.md", alert_recipients=("oncall@example.com",))
 
 
-def add_runs(store, drifted=True, validation=VALIDATION_FAIL):
-    store.add_run("drift", settings={"method": "auto", "drift_share": 0.5}, inputs=INPUTS,
-                  result=drift_result(drifted), summary={"dataset_drift": drifted},
-                  started_utc="2025-03-01T10:00:00Z", finished_utc="2025-03-01T10:00:05Z")
-    store.add_run("validation", settings={"schema": "fraud-schema.yaml"}, inputs=INPUTS[1:], result=validation,
-                  summary={"passed": validation["passed"]}, started_utc="2025-03-01T10:01:00Z",
-                  finished_utc="2025-03-01T10:01:02Z")
+def tables(drifted: bool, n: int = 1500, seed: int = 3):
+    """Training and production extracts.  Drifted: income, the oddly named column and country shift (3 of 5),
+    with two ages out of range, a missing value and a script tag as a country.  Not drifted: the same
+    marginals, but ``b`` follows ``a`` in training and ``-a`` in production, which only the multivariate
+    domain classifier sees."""
+    rng = np.random.default_rng(seed)
+    ref = pd.DataFrame({"age": rng.integers(18, 80, n), "income": np.round(rng.lognormal(10, 0.5, n), 2),
+                        XSS_COLUMN: np.round(rng.normal(5, 1, n), 3),
+                        "country": rng.choice(["DE", "FR", "<i>IT</i>"], n, p=[0.5, 0.3, 0.2]),
+                        "device": rng.choice(["ios", "android"], n)})
+    cur = pd.DataFrame({"age": rng.integers(18, 80, n), "income": np.round(rng.lognormal(10, 0.5, n), 2),
+                        XSS_COLUMN: np.round(rng.normal(5, 1, n), 3),
+                        "country": rng.choice(["DE", "FR", "<i>IT</i>"], n, p=[0.5, 0.3, 0.2]),
+                        "device": rng.choice(["ios", "android"], n)})
+    if drifted:
+        cur["income"] = np.round(rng.lognormal(10.6, 0.5, n), 2)
+        cur[XSS_COLUMN] = np.round(rng.normal(6.5, 1, n), 3)
+        cur["country"] = rng.choice(["DE", "FR", "<i>IT</i>", "XX", "<b>bold</b>"], n, p=[0.2, 0.3, 0.25, 0.2, 0.05])
+        cur.loc[[3, 9], "age"] = [-4, 212]
+        cur.loc[7, "country"] = "<script>x</script>"
+        cur.loc[11, XSS_COLUMN] = np.nan
+    else:
+        a, a2 = rng.normal(0, 1, n), rng.normal(0, 1, n)
+        ref["a"], ref["b"] = a, a + rng.normal(0, 0.3, n)
+        cur["a"], cur["b"] = a2, -a2 + rng.normal(0, 0.3, n)
+    return ref, cur
+
+
+def record_real_runs(store, folder: Path, drifted=True) -> tuple[int, int]:
+    """Write the two tables, run drift and validation on them for real and record both; returns the run ids."""
+    folder.mkdir(exist_ok=True)
+    ref, cur = tables(drifted)
+    train, prod = folder / "train.csv", folder / "prod-<week>.csv"
+    ref.to_csv(train, index=False)
+    cur.to_csv(prod, index=False)
+    drift_id = record_drift(store, run_drift(train, prod))
+    schema = Schema.from_dict(SCHEMA if drifted else {"columns": {"age": {"type": "integer", "range": [0, 120]}}})
+    validation_id = record_validation(store, run_validation(prod, schema=schema, schema_source="fraud-schema.yaml"))
+    return drift_id, validation_id
 
 
 def make_sample(tmp_path, name="Fraud scoring Q3"):
@@ -90,7 +98,7 @@ def make_sample(tmp_path, name="Fraud scoring Q3"):
             store.update_item(item.id, status="done", notes=f"checked in sprint {n}")
     first = store.items()[0]
     store.update_item(first.id, notes=XSS_NOTE)
-    add_runs(store)
+    record_real_runs(store, tmp_path / "data")
     signing.save_handoff(store, replace(GOOD_HANDOFF, baseline_accuracy=0.6, security_scan_completed=False),
                          {"intended_use": "Scoring card payments <b>only</b>."})
     evidence = tmp_path / "scan-report.txt"
@@ -178,28 +186,37 @@ def test_sections_in_order_with_their_content(sample):
     assert "Fraud scoring Q3" in text and "NOT READY" in text
     head = sample.verify_audit().head_hash
     assert head in text and str(sample.verify_audit().count) in text
-    for needle in ("Population stability index", "DRIFT", "age outside [0, 120]", "row 3: -4", "changed",
-                   "Sign-off stage", "reviewed", "authorship", "baseline accuracy 0.6 is below the minimum 0.7",
-                   "a" * 64, numpy.__version__, "Scoring card payments &lt;b&gt;only&lt;/b&gt;."):
+    train_sha = sha256_file(sample.path.parent / "data" / "train.csv")
+    for needle in ("Population stability index", "DRIFT", "fall outside [0, 120]", "row 4: -4", "row 10: 212",
+                   "changed", "Sign-off stage", "reviewed", "authorship",
+                   "baseline accuracy 0.6 is below the minimum 0.7", train_sha, numpy.__version__,
+                   "Scoring card payments &lt;b&gt;only&lt;/b&gt;.", "weighted score 62.00 / 100",
+                   "<b>62.00</b> / 100"):
         assert needle in text, needle
+    assert "62.00%" not in text                      # a score out of 100, not a percentage
 
 
 def test_verdict_names_every_failing_gate(sample):
     v = build_report(sample).verdict
     assert v["status"] == "not_ready" and v["ready"] is False and v["technical_ready"] is False
     states = {c["key"]: c["state"] for c in v["checks"]}
-    assert states == {"checklist": "fail", "handoff": "fail", "drift": "fail", "validation": "fail",
-                      "evidence": "fail", "audit": "pass", "signoff": "warn"}
+    assert {k: states.pop(k) for k in ("checklist", "handoff", "drift", "validation", "evidence", "audit",
+                                       "signoff")} == {"checklist": "fail", "handoff": "fail", "drift": "fail",
+                                                       "validation": "fail", "evidence": "fail", "audit": "pass",
+                                                       "signoff": "warn"}
+    assert set(states.values()) <= {"none"}           # gates of kinds without runs have nothing to judge
     text = " ".join(v["reasons"])
-    for needle in ("Checklist", "Production handoff", "dataset drift detected", "2 violation(s)", "changed",
-                   "stage: reviewed"):
-        assert needle in text
+    for needle in ("Checklist", "Production handoff", "dataset drift detected, 60.0% of columns drifted",
+                   "3 violation(s) (2 medium, 1 high)", "changed", "stage: reviewed"):
+        assert needle in text, needle
+    counted = {c["key"]: c["counted"] for c in v["checks"] if c.get("counted")}
+    assert counted == {"drift": "run #1 (newest linked as evidence)", "validation": "run #2 (newest)"}
 
 
 def _ready_assessment(tmp_path):
     items = [replace(i, status="done") for i in templates.load("seed").items]
     store = create_assessment(tmp_path / "ready.preflight", name="Ready one", items=items)
-    add_runs(store, drifted=False, validation={"passed": True, "rows": 10, "violations": []})
+    record_real_runs(store, tmp_path / "data", drifted=False)
     signing.save_handoff(store, GOOD_HANDOFF)
     for name, role in (("Ann", "preparer"), ("Rob", "reviewer"), ("Amy", "approver")):
         signing.add_user(store, name, role, PASSWORD)
@@ -213,8 +230,9 @@ def test_ready_then_an_edit_invalidates_the_signatures(tmp_path):
         signing.sign(store, uid, PASSWORD, meaning)
     data = build_report(store)
     assert data.verdict["status"] == "ready" and data.stage == "approved"
-    drift = data.verdict["checks"][2]
+    drift = next(c for c in data.verdict["checks"] if c["key"] == "drift")
     assert drift["state"] == "warn" and "multivariate" in drift["reasons"][0]  # warns, does not block
+    assert "no dataset drift" in drift["detail"] or "0.0% of columns" in drift["detail"], drift["detail"]
     assert "READY FOR PRODUCTION" in render_html(data)
     store.update_item(store.items()[0].id, notes="edited after approval")
     data = build_report(store)
@@ -233,13 +251,15 @@ def test_older_or_odd_runs_do_not_break_the_report(tmp_path):
                           "multivariate": None, "dataset_drift": None})
     store.add_run("validation", settings={}, inputs=[], result={"violations": [{"check": "range"}]},
                   started_utc="2025-01-01T00:00:00Z")
-    store.add_run("canary", settings={"split": 0.1}, inputs=[], result={"p_value": 0.2, "nested": {"a": 1}},
+    store.add_run("shadow_test", settings={"split": 0.1}, inputs=[], result={"p_value": 0.2, "nested": {"a": 1}},
                   summary={"promote": True}, started_utc="2025-01-01T00:00:00Z")
     data = build_report(store)
     text = render_html(data)
-    assert "Canary run #4" in text and "promote" in text and "nested" in text
+    assert "shadow_test" not in registry.kinds()    # no renderer of its own: the generic view
+    assert "Shadow test run #4" in text and "promote" in text and "nested" in text
     assert "c" * 64 in text and "Drift run #2" in text
-    assert data.verdict["status"] == "not_ready" and data.verdict["checks"][2]["state"] == "warn"
+    assert data.verdict["status"] == "not_ready"
+    assert next(c for c in data.verdict["checks"] if c["key"] == "drift")["state"] == "warn"
     store.close()
 
 
@@ -264,7 +284,6 @@ def test_a_failing_renderer_falls_back_to_the_generic_view(tmp_path):
 def test_json_is_the_complete_roundtripping_copy(sample):
     data = build_report(sample)
     doc = report_json(data)
-    assert json.loads(json.dumps(doc)) == doc
     rebuilt = score([Item(**i) for i in doc["checklist"]["items"]], doc["checklist"]["readiness_threshold"])
     assert rebuilt.to_dict() == {k: v for k, v in doc["checklist"]["score"].items()
                                  if k not in ("done_weight", "applicable_weight", "reasons")}
@@ -273,15 +292,22 @@ def test_json_is_the_complete_roundtripping_copy(sample):
     assert len(events) == sample.verify_audit().count
     check = verify_chain(events)
     assert check.ok and check.head_hash == doc["audit"]["verification"]["head_hash"]
-    assert doc["runs"][0]["result"]["columns"][1]["histogram"]["current"][5] == 22
+    stored = sample.runs()
+    assert [r["result"] for r in doc["runs"]] == [json.loads(dumps(r["result"])) for r in stored]
+    income = next(c for c in doc["runs"][0]["result"]["columns"] if c["name"] == "income")
+    hist = income["histogram"]
+    assert income["drifted"] is True and len(hist["current"]) == len(hist["edges"]) - 1
+    assert 0.95 * 1500 < sum(hist["current"]) <= 1500
     assert doc["evidence"]["reverification"][0]["status"] == "changed"
     assert [s["meaning"] for s in doc["signatures"]["signatures"]] == ["authorship", "review"]
     assert doc["signatures"]["signatures"][0]["user_name"] == "Paula <Preparer>"
     assert doc["handoff"]["validation"]["failed"] == ["baseline_accuracy", "security_scan"]
     m = doc["manifest"]
     assert m["libraries"]["numpy"] == numpy.__version__ and m["python"] == ".".join(map(str, sys.version_info[:3]))
-    assert [i["sha256"] for r in m["runs"] for i in r["inputs"]] == ["a" * 64, "b" * 64, "b" * 64]
-    assert m["runs"][0]["settings"] == {"method": "auto", "drift_share": 0.5}
+    folder = sample.path.parent / "data"
+    train, prod = sha256_file(folder / "train.csv"), sha256_file(folder / "prod-<week>.csv")
+    assert [i["sha256"] for r in m["runs"] for i in r["inputs"]] == [train, prod, prod]
+    assert m["runs"][0]["settings"] == DriftSettings().to_dict()
 
 
 def test_write_report_files_and_refusals(sample, tmp_path):
@@ -298,12 +324,12 @@ def test_write_report_files_and_refusals(sample, tmp_path):
     with pytest.raises(PreflightError, match="does not exist"):
         write_data(data, tmp_path / "nope" / "r.html")
     seen = {}
-    write_data(data, tmp_path / "r.pdf", {".pdf": lambda html, path: (seen.update(html=html),
-                                                                      Path(path).write_bytes(b"%PDF-1.4"))})
+    write_data(data, tmp_path / "r.pdf", {".pdf": lambda html, path, footer: (
+        seen.update(html=html, footer=footer), Path(path).write_bytes(b"%PDF-1.4"))})
     assert "data:image/svg+xml;base64," in seen["html"] and "<svg " not in seen["html"]
     assert (tmp_path / "r.pdf").read_bytes() == b"%PDF-1.4"
     with pytest.raises(PreflightError, match="produced no file"):
-        write_data(data, tmp_path / "r.pdf", {".pdf": lambda html, path: None})
+        write_data(data, tmp_path / "r.pdf", {".pdf": lambda html, path, footer: None})
     assert (tmp_path / "r.pdf").read_bytes() == b"%PDF-1.4" and len(list(tmp_path.glob(".*tmp*"))) == 0
 
 
@@ -373,3 +399,65 @@ def test_cli_pdf_renders_headless(sample, tmp_path):
         pytest.skip("neither pdftoppm nor ghostscript is installed")
     pages_png = list(tmp_path.glob("page*.png"))
     assert pages_png and pages_png[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------------- content ID and which runs count
+
+def test_content_id_ignores_the_generation_time_and_follows_every_change(sample):
+    from core.report import content_id_of
+    first = build_report(sample, generated_utc="2025-05-01T00:00:00Z")
+    again = build_report(sample, generated_utc="2026-06-02T10:00:00Z")
+    assert len(first.content_id) == 64 and first.content_id == again.content_id
+    doc = report_json(again)
+    assert doc["content_id"] == first.content_id == content_id_of(doc)
+    assert content_id_of(json.loads(json.dumps(doc).replace("Fraud scoring Q3", "Fraud scoring Q4"))) \
+        != first.content_id                                  # the ID is recomputable and binds the content
+    html_text = render_html(again)
+    footer = html_text[html_text.index('<p class="footer">'):]
+    assert first.content_id in footer and sample.verify_audit().head_hash in footer
+    sample.update_item(sample.items()[1].id, notes="one more note")
+    assert build_report(sample, generated_utc="2025-05-01T00:00:00Z").content_id != first.content_id
+
+
+def _gate(data, key):
+    return next(c for c in data.verdict["checks"] if c["key"] == key)
+
+
+def test_the_verdict_uses_the_chosen_run_and_the_report_names_it(sample, tmp_path):
+    # a later exploratory run on unrelated, undrifted files: newest, but not linked as evidence
+    later_drift, later_validation = record_real_runs(sample, tmp_path / "exploratory", drifted=False)
+    data = build_report(sample)
+    assert _gate(data, "drift")["run_id"] == 1 and _gate(data, "drift")["state"] == "fail"   # linked beats newest
+    assert _gate(data, "validation")["run_id"] == later_validation                          # newest: passes
+    assert _gate(data, "validation")["state"] == "pass"
+    sample.set_counted_run("validation", 2)
+    sample.set_counted_run("drift", later_drift)
+    data = build_report(sample)
+    assert _gate(data, "validation")["run_id"] == 2 and _gate(data, "validation")["state"] == "fail"
+    assert _gate(data, "drift")["run_id"] == later_drift and _gate(data, "drift")["state"] == "warn"
+    assert data.counted_runs["drift"] == {"run_id": later_drift, "basis": "chosen",
+                                          "text": f"run #{later_drift} (chosen explicitly)"}
+    text = render_html(data)
+    assert f"<b>Data drift</b> gate: run #{later_drift} (chosen explicitly)" in text
+    assert "<b>Data validation</b> gate: run #2 (chosen explicitly)" in text
+    assert report_json(data)["counted_runs"]["validation"]["run_id"] == 2
+
+
+def test_a_run_left_out_of_the_report_stays_in_the_json_copy(sample, tmp_path):
+    later_drift, later_validation = record_real_runs(sample, tmp_path / "exploratory", drifted=False)
+    sample.set_run_excluded(later_drift, True)
+    sample.set_run_excluded(later_validation, True)
+    data = build_report(sample)
+    text = render_html(data)
+    assert f'id="run-{later_drift}"' not in text and f'id="run-{later_validation}"' not in text
+    assert 'id="run-1"' in text and 'id="run-2"' in text
+    assert f"Left out of this report: runs #{later_drift} (drift), #{later_validation} (validation)" in text
+    manifest = text[text.index('id="manifest"'):]
+    assert "exploratory" not in manifest and "data/train.csv" in manifest
+    assert _gate(data, "validation")["run_id"] == 2                 # a left-out run never counts
+    doc = report_json(data)
+    assert [(r["id"], r["excluded_from_report"]) for r in doc["runs"]] == [
+        (1, False), (2, False), (later_drift, True), (later_validation, True)]
+    assert [r["excluded_from_report"] for r in doc["manifest"]["runs"]] == [False, False, True, True]
+    assert any(e["entity"] == f"run:{later_drift}" and e["after"] == {"excluded_from_report": True}
+               for e in doc["audit"]["events"])

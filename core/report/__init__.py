@@ -7,7 +7,10 @@
 * :func:`report_json` is the complete electronic copy (every item, run
   result, signature and audit event with its hashes);
 * :func:`write_report` writes ``.html``, ``.json`` or, through a writer the
-  caller supplies (Qt lives in ``ui/``), ``.pdf``.
+  caller supplies (Qt lives in ``ui/``), ``.pdf``: ``writer(html, path, footer)``
+  with ``footer`` from :func:`pdf_footer` (assessment name, content ID, audit head).
+
+The report's content ID is defined in :mod:`core.report.document`.
 
 Sections, in order: verdict, checklist (weighted and ML Test Score views),
 analysis runs (one renderer per run kind, see :mod:`core.render.registry`),
@@ -73,11 +76,17 @@ def _write_text(path: Path, text: str) -> None:
         raise
 
 
-def _write_pdf(writer, html: str, path: Path) -> None:
+def pdf_footer(data: ReportData) -> dict:
+    """What a PDF writer prints at the foot of every page, next to "page x of y"."""
+    return {"title": data.meta.get("name") or "", "content_id": data.content_id,
+            "audit_head": data.audit.get("head_hash")}
+
+
+def _write_pdf(writer, html: str, path: Path, footer: dict) -> None:
     """Run the PDF writer on a temporary file and move it into place only when it produced a PDF."""
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.pdf")
     try:
-        writer(html, tmp)
+        writer(html, tmp, footer)
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise PreflightError(f"{path}: the PDF writer produced no file (is the folder writable?)")
         os.replace(tmp, path)
@@ -95,7 +104,7 @@ def write_data(data: ReportData, path, extra_writers: dict | None = None) -> Pat
         elif suffix == ".json":
             _write_text(path, dumps(report_json(data), indent=2, sort_keys=False) + "\n")
         else:
-            _write_pdf(extra_writers[".pdf"], render_html(data, charts="img"), path)
+            _write_pdf(extra_writers[".pdf"], render_html(data, charts="img"), path, pdf_footer(data))
     except ImportError as exc:
         raise PreflightError(f"{path}: PDF export is not available ({exc}); write .html or .json instead") from None
     except PermissionError:
