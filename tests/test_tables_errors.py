@@ -197,3 +197,56 @@ def test_bad_arguments_and_overrides(tmp_path):
         read_table(path, nrows=0)
     with pytest.raises(PreflightError, match="column 'b' cannot be read as numeric"):
         read_table(path, kind_overrides={"b": "numeric"})
+
+
+# ----------------------------------------------------------------------------- size limits and quotes
+
+def test_over_long_line_is_refused_before_parsing(tmp_path, monkeypatch):
+    from core.data import limits
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 4096)
+    rows = "".join(f"{i},short\n" for i in range(50))
+    path = write(tmp_path / "long.csv", "id,v\n" + rows + "51," + "x" * 10000 + "\n52,y\n")
+    fails(path, "over the limit of", "per line", line=52)
+    jsonl = write(tmp_path / "long.jsonl", '{"a": 1}\n{"a": "' + "y" * 10000 + '"}\n')
+    fails(jsonl, "per line", line=2)
+
+
+def test_over_long_field_is_refused_with_its_line(tmp_path, monkeypatch):
+    from core.data import limits
+    monkeypatch.setattr(limits, "MAX_FIELD_BYTES", 2000)
+    rows = "".join(f"{i},short\n" for i in range(30))
+    path = write(tmp_path / "field.csv", "id,note\n" + rows + '31,"' + "z" * 1500 + "\n" + "z" * 1500 + '"\n')
+    fails(path, "column 'note'", "per field", "data row 31", line=32)
+
+
+def test_fields_up_to_the_limits_are_read(tmp_path, monkeypatch):
+    from core.data import limits
+    monkeypatch.setattr(limits, "MAX_FIELD_BYTES", 2000)
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 4096)
+    path = write(tmp_path / "ok.csv", "id,note\n1," + "z" * 2000 + "\n2,b\n")
+    assert read_table(path).df["note"].astype(str).str.len().tolist() == [2000, 1]
+
+
+def test_unterminated_quote_warns_with_the_opening_line(tmp_path):
+    rows = "".join(f"{i},row {i}\n" for i in range(1, 11))
+    path = write(tmp_path / "open.csv", "id,note\n" + rows + '11,"oops\n' + "".join(f"{i},row {i}\n" for i in range(12, 40)))
+    table = read_table(path)
+    assert table.rows == 11  # the rest of the file is inside the open quote
+    assert [w for w in table.warnings if "quoted field" in w] == [
+        f"{path}, line 12: a quoted field opens here and is never closed; everything after it, up to the end "
+        "of the file, was read as one value"]
+
+
+def test_quote_swallowing_more_than_a_thousand_lines_warns(tmp_path):
+    inner = "".join(f"{i},inside\n" for i in range(1500))
+    path = write(tmp_path / "swallow.csv", 'id,note\n1,first\n2,"starts here\n' + inner + 'ends"\n3,last\n')
+    table = read_table(path)
+    assert table.rows == 3
+    assert any(w.startswith(f"{path}, line 3: a quoted field opens here (column 2) and spans 1501 line breaks")
+               for w in table.warnings)
+
+
+def test_ordinary_multi_line_quoted_fields_do_not_warn(tmp_path):
+    path = write(tmp_path / "ok.csv", 'id,note\n1,"two\nlines"\n2,"a ""quoted"" word"\n3,"last\nrow"\n')
+    table = read_table(path)
+    assert table.rows == 3 and table.warnings == ()

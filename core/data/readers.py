@@ -12,6 +12,7 @@ import json
 import pandas as pd
 import pyarrow as pa
 
+from core.data import limits
 from core.errors import InputFileError, check_cancel
 from core.data.text import NULL_TOKENS, arrow_to_pandas, check_text, csv_frame, cut_records, \
     decode_text, describe_binary, duplicate_check, human_size, lists_as_json, read_bytes, \
@@ -84,6 +85,8 @@ def _records_from_json(path, text: str) -> list | pd.DataFrame:
 
 def _json_frame(path, raw, text: str, base: str, nrows: int | None) -> pd.DataFrame:
     check_text(path, text[:65536], text)
+    if base == "jsonl":
+        limits.check_line_lengths(path, raw)
     df = None
     if base == "jsonl" and nrows is None:
         import pyarrow.json as pj

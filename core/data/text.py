@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
 
+from core.data import limits
 from core.data.big_numbers import HINTS, resolve_big_integers
 from core.errors import InputFileError, check_cancel
 
@@ -340,6 +341,7 @@ def csv_frame(path, buf, base: str, unverified, warnings: list, delim: str | Non
     sample = bytes(buf[:_SAMPLE]).decode("utf-8", "replace")
     check_text(path, sample, buf)
     delim = delim or sniff_delimiter(sample, base, len(buf) <= _SAMPLE)
+    limits.check_line_lengths(path, buf)
     table, bad, options = _arrow_csv(path, buf, delim)
     try:
         names = table.column_names
@@ -371,6 +373,8 @@ def csv_frame(path, buf, base: str, unverified, warnings: list, delim: str | Non
                                    f"{row.expected_columns}: {str(row.text)[:80]!r}")
     if table.num_rows == 0:
         raise InputFileError(path, "has a header but no data rows")
+    limits.check_field_lengths(path, buf, table, names)
+    warnings.extend(limits.quote_warnings(path, buf, table, delim))
     table, hints, big = resolve_big_integers(buf, table, *options, names)
     warnings.extend(big)
     df = arrow_to_pandas(table.rename_columns(names))
