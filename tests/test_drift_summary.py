@@ -175,3 +175,47 @@ def test_classifier_drift_is_a_separate_warning_and_the_gate_warns():
     assert gate["state"] == "warn" and any("domain classifier" in r for r in gate["reasons"])
     same = compute_drift(ref, ref.sample(frac=1, random_state=0), {"a": "numeric", "b": "numeric"}).to_dict()
     assert same["multivariate_warning"] is False and drift_gate({"id": 2, "result": same})["state"] == "pass"
+
+
+# ---------------------------------------------------------------- the report kind, from real runs
+
+def _report(result):
+    from core.drift.report import render
+
+    return render({"id": 1, "kind": "drift", "result": result})
+
+
+def test_report_labels_the_classifier_a_warning_and_flags_small_samples(tmp_path):
+    from core.drift.report import drift_gate
+    from core.drift.run import DriftSettings, run_drift
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    pd.DataFrame({"a": a, "b": a + rng.normal(0, 0.1, n)}).to_csv(tmp_path / "ref.csv", index=False)
+    pd.DataFrame({"a": b, "b": rng.permutation(b) + rng.normal(0, 0.1, n)}).to_csv(tmp_path / "cur.csv", index=False)
+    result = run_drift(tmp_path / "ref.csv", tmp_path / "cur.csv").result
+    html = _report(result)
+    assert "not detected" in html and "warning: the tables can be told apart" in html
+    assert "Multivariate (warning only)" in html and ">drift<" not in html
+    assert drift_gate({"id": 1, "result": result})["state"] == "warn"
+
+    pd.DataFrame({"a": [5.0, 6.0, 7.0], "b": [9.0, 9.5, 8.0]}).to_csv(tmp_path / "tiny.csv", index=False)
+    small = run_drift(tmp_path / "ref.csv", tmp_path / "tiny.csv", DriftSettings(multivariate=False)).result
+    html = _report(small)
+    assert html.count("small sample*") == 2 and "fewer than 30 non-missing values" in html
+
+
+def test_report_chart_says_how_many_values_the_axis_leaves_out():
+    rng = np.random.default_rng(8)
+    ref = pd.DataFrame({"x": rng.lognormal(4, 0.5, 4000)})
+    cur = pd.DataFrame({"x": np.r_[rng.lognormal(4.6, 0.5, 4000), np.full(25, 25_000.0)]})
+    result = compute_drift(ref, cur, {"x": "numeric"}, multivariate=False).to_dict()
+    col = result["columns"][0]
+    assert col["drifted"] and col["histogram"]["clipped"]["current"]["above"] >= 25
+    html = _report(result)
+    clipped = col["histogram"]["clipped"]
+    lo, hi = col["histogram"]["range"]
+    assert clipped["reference"]["below"] + clipped["current"]["below"] > 0  # pins the lower side too
+    parts = [f"{role} {clipped[role]['below']} below, {clipped[role]['above']} above" for role in ("reference", "current")]
+    assert f"values outside left out: {'; '.join(parts)}." in html

@@ -60,7 +60,8 @@ def _summary(result: dict, run: dict, cols: list[dict]) -> str:
     mv = _dict(result.get("multivariate"))
     if mv:
         auc = number(mv.get("auc"))
-        mv_text = (mark("fail", "drift") if mv.get("drifted") else mark("pass", "no drift")) if \
+        mv_text = (mark("warn", "warning: the tables can be told apart") if mv.get("drifted") else
+                   mark("pass", "the tables cannot be told apart")) if \
             mv.get("drifted") is not None else mark("none", "n/a")
         mv_text += f" &nbsp;domain-classifier AUC {esc(fmt(auc, 3))}"
         if mv.get("threshold") is not None:
@@ -69,7 +70,10 @@ def _summary(result: dict, run: dict, cols: list[dict]) -> str:
                for t in (mv.get("top_features") or [])[:5] if isinstance(t, dict)]
         if top:
             mv_text += "; strongest: " + ", ".join(top)
-        pairs.append(("Multivariate", mv_text))
+        if mv.get("drifted"):
+            mv_text += ('<br><span class="small muted">A warning beside the verdict: the dataset drift verdict '
+                        'counts drifted columns only, and the drift gate reports WARN.</span>')
+        pairs.append(("Multivariate (warning only)", mv_text))
     return kv_table(pairs)
 
 
@@ -117,7 +121,10 @@ def _new_categories_cell(c: dict) -> str:
 def _verdict_cell(c: dict) -> str:
     if c.get("score") is None and not c.get("method"):
         return mark("none", "no verdict")
-    return mark("fail", "DRIFT") if c.get("drifted") else mark("pass", "stable")
+    cell = mark("fail", "DRIFT") if c.get("drifted") else mark("pass", "stable")
+    if c.get("small_sample"):
+        cell += " " + mark("warn", "small sample*")
+    return cell
 
 
 def _psi_cell(c: dict) -> str:
@@ -127,6 +134,14 @@ def _psi_cell(c: dict) -> str:
     band = c.get("psi_band")
     cls = {"stable": "pass", "moderate": "warn", "major": "fail"}.get(band, "muted")
     return f'{esc(fmt(psi, 3))} <span class="{cls}">{esc(band or "")}</span>'
+
+
+def _small_sample_note(cols: list[dict]) -> str:
+    small = [c for c in cols if c.get("small_sample") and (c.get("score") is not None or c.get("method"))]
+    if not small:
+        return ""
+    return (f'<p class="small muted">* Small sample: {esc(fmt(len(small)))} column(s) have fewer than 30 '
+            "non-missing values in a table, so their verdict is unreliable.</p>")
 
 
 def _column_table(cols: list[dict]) -> str:
@@ -146,7 +161,8 @@ def _column_chart(c: dict) -> str:
     title = f"{svg.shorten(c.get('name'), 30)} ({method_label(c.get('method') or c.get('kind'))})"
     hist = _dict(c.get("histogram"))
     if hist.get("reference") is not None and hist.get("current") is not None:
-        return svg.histogram(hist.get("edges"), hist.get("reference"), hist.get("current"), title=title)
+        return svg.histogram(hist.get("edges"), hist.get("reference"), hist.get("current"), title=title) \
+            + _clipped_note(hist)
     cats = _dict(c.get("categories"))
     if cats.get("labels") is not None:
         return svg.paired_bars(cats.get("labels"), cats.get("reference"), cats.get("current"), title=title)
@@ -154,6 +170,22 @@ def _column_chart(c: dict) -> str:
     if bins.get("reference") is not None:
         return svg.histogram(bins.get("edges"), bins.get("reference"), bins.get("current"), title=title)
     return ""
+
+
+def _clipped_note(hist: dict) -> str:
+    """Says how many values the histogram's 0.5-99.5 percentile range leaves out, per table."""
+    clipped = _dict(hist.get("clipped"))
+    parts = []
+    for role in ("reference", "current"):
+        side = _dict(clipped.get(role))
+        below, above = number(side.get("below")) or 0, number(side.get("above")) or 0
+        if below or above:
+            parts.append(f"{role} {fmt(below)} below, {fmt(above)} above")
+    if not parts:
+        return ""
+    lo, hi = (list(hist.get("range") or []) + [None, None])[:2]
+    return (f'<p class="small muted">Axis {esc(fmt(lo))} to {esc(fmt(hi))} (0.5-99.5 percentile); values '
+            f"outside left out: {esc('; '.join(parts))}.</p>")
 
 
 def _drifted_charts(cols: list[dict]) -> str:
@@ -178,7 +210,7 @@ def render(run: dict) -> str:
     result = _dict(run.get("result"))
     cols = _columns(result)
     return (_summary(result, run, cols) + _psi_chart(cols) + "<h4>Columns</h4>" + _column_table(cols)
-            + _drifted_charts(cols) + warnings_list(result.get("warnings")))
+            + _small_sample_note(cols) + _drifted_charts(cols) + warnings_list(result.get("warnings")))
 
 
 def _result_of(state: str, detail: str, reasons: list[str] | None = None, why: str | None = None) -> dict:
