@@ -237,8 +237,11 @@ def compute_drift(reference, current: pd.DataFrame, kinds: dict[str, str], *, me
     """Column-by-column and dataset drift of ``current`` against ``reference``.
 
     ``reference`` is a DataFrame or a :class:`ReferenceProfile`.  Columns are
-    analysed in parallel threads (``workers``); ``progress`` is called after
-    each column with the overall fraction done.
+    analysed in parallel threads (``workers``) while the multivariate domain
+    classifier runs in one more thread.  ``progress`` is called from the calling
+    thread only, with a fraction that never decreases, after each column (and as
+    the classifier advances); ``cancelled`` is checked after each column and once
+    more before the result is returned, so a cancel is never lost.
     """
     if not isinstance(reference, (pd.DataFrame, ReferenceProfile)):
         raise TypeError("reference must be a pandas DataFrame or a ReferenceProfile")
@@ -263,7 +266,48 @@ def compute_drift(reference, current: pd.DataFrame, kinds: dict[str, str], *, me
         return summarise
 
     stats: dict[str, dict] = {}
-    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+    # the domain classifier runs in its own thread beside the column statistics
+    background = _start_classifier(reference, current, names, kinds, cancelled) if run_mv else None
+    try:
+        _column_statistics(names, kinds, ref_getter, current, stats, col_part, progress, cancelled, workers)
+        return _result(names, kinds, stats, method, threshold, drift_share, warnings, summaries, multivariate,
+                       background, col_part, progress, cancelled)
+    except BaseException:
+        if background is not None:
+            background.stop()  # never leave the classifier running behind a cancel or an error
+        raise
+
+
+def _result(names, kinds, stats, method, threshold, drift_share, warnings, summaries, multivariate,
+            background, col_part, progress, cancelled) -> DriftResult:
+    cols = _verdicts(names, kinds, stats, method, threshold, warnings)
+    analysed = [c for c in cols if c.score is not None]
+    drifted_share = sum(c.drifted for c in analysed) / len(analysed) if analysed else 0.0
+    if not analysed:
+        warnings.append("no column had values in both tables, so no drift verdict was possible")
+    approx = [c.name for c in cols if c.approximate and c.kind in NUMERIC_KINDS]
+    if approx:
+        warnings.append(f"KS and Wasserstein for {', '.join(map(repr, approx))} are approximate: the "
+                        "reference profile stores a quantile sketch, not every value")
+    mv = None
+    if background is not None:
+        relay = None if progress is None else (lambda f: progress(col_part + (1 - col_part) * f))
+        mv = _multivariate(background, [c.name for c in analysed], relay, warnings)
+    elif multivariate:
+        warnings.append("multivariate drift needs the raw reference table; skipped (a reference "
+                        "profile was given)")
+    check_cancel(cancelled)  # the last word before the result: a cancel is never lost
+    if progress is not None:
+        progress(1.0)
+    return DriftResult(tuple(cols), bool(analysed) and drifted_share >= drift_share,
+                       float(drifted_share), float(drift_share), method, mv, tuple(warnings),
+                       reference_summaries=summaries)
+
+
+def _column_statistics(names, kinds, ref_getter, current, stats, col_part, progress, cancelled, workers):
+    """Every column's statistics into ``stats``, in worker threads; ``progress`` and the cancel
+    checks run in the calling thread."""
+    with ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="preflight-drift-columns") as pool:
         futures = {pool.submit(analyse_column, n, kinds[n], ref_getter(n), current[n], cancelled): n
                    for n in names}
         order = {fut: i for i, fut in enumerate(futures)}
@@ -284,28 +328,6 @@ def compute_drift(reference, current: pd.DataFrame, kinds: dict[str, str], *, me
             for fut in pending:
                 fut.cancel()
             raise
-
-    cols = _verdicts(names, kinds, stats, method, threshold, warnings)
-    analysed = [c for c in cols if c.score is not None]
-    drifted_share = sum(c.drifted for c in analysed) / len(analysed) if analysed else 0.0
-    if not analysed:
-        warnings.append("no column had values in both tables, so no drift verdict was possible")
-    approx = [c.name for c in cols if c.approximate and c.kind in NUMERIC_KINDS]
-    if approx:
-        warnings.append(f"KS and Wasserstein for {', '.join(map(repr, approx))} are approximate: the "
-                        "reference profile stores a quantile sketch, not every value")
-    mv = None
-    if run_mv:
-        mv = _multivariate(reference, current, [c.name for c in analysed], kinds, cancelled, warnings)
-    elif multivariate:
-        warnings.append("multivariate drift needs the raw reference table; skipped (a reference "
-                        "profile was given)")
-    check_cancel(cancelled)  # the last word before the result: a cancel is never lost
-    if progress is not None:
-        progress(1.0)
-    return DriftResult(tuple(cols), bool(analysed) and drifted_share >= drift_share,
-                       float(drifted_share), float(drift_share), method, mv, tuple(warnings),
-                       reference_summaries=summaries)
 
 
 def _verdicts(names, kinds, stats, method, threshold, warnings) -> list[ColumnDrift]:
@@ -358,13 +380,15 @@ def _significant_but_small(col: ColumnDrift) -> bool:
     return p is not None and effect is not None and p < 0.05 and effect < 0.1
 
 
-def _multivariate(reference, current, names, kinds, cancelled, warnings):
-    from core.drift.multivariate import domain_classifier
+def _start_classifier(reference, current, names, kinds, cancelled):
+    from core.drift.multivariate import BackgroundClassifier
 
-    if not names:
-        return None
+    return BackgroundClassifier(reference, current, names, kinds, cancelled)
+
+
+def _multivariate(background, names, progress, warnings):
     try:
-        return domain_classifier(reference, current, names, kinds, cancelled=cancelled)
+        return background.result(names, progress)
     except PreflightError as exc:
         warnings.append(f"multivariate drift skipped: {exc}")
         return None

@@ -18,11 +18,17 @@ shuffled in turn and its importance is how much the held-out
 AUC falls.  A column that carries the drift makes the AUC fall the most.
 
 The three folds are fitted side by side in two Python threads, each keeping
-scikit-learn's OpenMP to one thread.
+scikit-learn's OpenMP to one thread; the permutations are drawn in column order and
+then scored side by side the same way, so the result does not depend on the threads.
+
+:class:`BackgroundClassifier` runs the whole test in its own thread, so that
+:func:`core.drift.compute.compute_drift` computes the per-column statistics at the same
+time (the heavy parts, tree fitting and prediction, release the GIL).
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -49,13 +55,14 @@ def _one_thread():
     return threadpool_limits(limits=1, user_api="openmp")
 
 
-def _fit_fold(X, y, train, test, is_cat, seed, cancelled):
+def _fit_fold(X, y, train, test, is_cat, seed, cancelled, step):
     from sklearn.metrics import roc_auc_score
 
     check_cancel(cancelled)
     with _one_thread():
         model = _model(is_cat, seed).fit(X[train], y[train])
         auc = float(roc_auc_score(y[test], model.predict_proba(X[test])[:, 1]))
+    step()
     return model, auc
 
 
@@ -99,12 +106,14 @@ def _model(is_cat: np.ndarray, seed: int):
 
 
 def domain_classifier(reference_df: pd.DataFrame, current_df: pd.DataFrame, columns, kinds, *,
-                      max_rows: int = 20_000, seed: int = 0, cancelled=None) -> dict:
+                      max_rows: int = 20_000, seed: int = 0, cancelled=None, step=None) -> dict:
     """Cross-validated AUC of a reference-vs-current classifier and the columns it relies on.
 
     Returns ``{"method": "domain_classifier", "auc", "auc_folds", "threshold": 0.55,
     "drifted": auc > 0.55, "top_features": [{"name", "importance"}, ...] (up to 5,
     largest AUC drop first), "rows_used": {"reference", "current"}, "columns": [...]}``.
+    ``step(done, total)``, when given, is called (from worker threads) as folds and
+    permuted columns finish.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -124,13 +133,13 @@ def domain_classifier(reference_df: pd.DataFrame, current_df: pd.DataFrame, colu
     y = np.concatenate([np.zeros(len(ref), dtype=np.int8), np.ones(len(cur), dtype=np.int8)])
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     splits = list(folds.split(X, y))
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        fitted = list(pool.map(lambda s: _fit_fold(X, y, s[0], s[1], is_cat, seed, cancelled), splits))
-    aucs = [auc for _, auc in fitted]
-    model, test = fitted[-1][0], splits[-1][1]
-    check_cancel(cancelled)
-    with _one_thread():
-        importances = _permutation_importance(model, X[test], y[test], rng, cancelled)
+    tick = _Counter(FOLDS + len(cols), step)
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="preflight-drift-folds") as pool:
+        fitted = list(pool.map(lambda s: _fit_fold(X, y, s[0], s[1], is_cat, seed, cancelled, tick), splits))
+        aucs = [auc for _, auc in fitted]
+        model, test = fitted[-1][0], splits[-1][1]
+        check_cancel(cancelled)
+        importances = _permutation_importance(model, X[test], y[test], rng, cancelled, pool, tick)
     order = np.argsort(-importances, kind="stable")[:TOP_FEATURES]
     auc = float(np.mean(aucs))
     return {"method": "domain_classifier", "auc": auc, "auc_folds": aucs,
@@ -139,21 +148,114 @@ def domain_classifier(reference_df: pd.DataFrame, current_df: pd.DataFrame, colu
             "rows_used": {"reference": int(len(ref)), "current": int(len(cur))}, "columns": cols}
 
 
-def _permutation_importance(model, X, y, rng, cancelled) -> np.ndarray:
+def _permutation_importance(model, X, y, rng, cancelled, pool, tick) -> np.ndarray:
     from sklearn.metrics import roc_auc_score
 
     if len(y) > IMPORTANCE_ROWS:
         keep = np.sort(rng.choice(len(y), size=IMPORTANCE_ROWS, replace=False))
         X, y = X[keep], y[keep]
-    base = roc_auc_score(y, model.predict_proba(X)[:, 1])
-    out = np.zeros(X.shape[1])
-    work = X.copy()
-    for j in range(X.shape[1]):
+    with _one_thread():
+        base = roc_auc_score(y, model.predict_proba(X)[:, 1])
+    # every permutation is drawn up front, in column order, so the threads cannot change them
+    perms = [[rng.permutation(len(y)) for _ in range(IMPORTANCE_REPEATS)] for _ in range(X.shape[1])]
+
+    def drop(j):
         check_cancel(cancelled)
+        work = X.copy()
         drops = []
-        for _ in range(IMPORTANCE_REPEATS):
-            work[:, j] = X[rng.permutation(len(y)), j]
-            drops.append(base - roc_auc_score(y, model.predict_proba(work)[:, 1]))
-        work[:, j] = X[:, j]
-        out[j] = float(np.mean(drops))
-    return out
+        with _one_thread():
+            for perm in perms[j]:
+                work[:, j] = X[perm, j]
+                drops.append(base - roc_auc_score(y, model.predict_proba(work)[:, 1]))
+        tick()
+        return float(np.mean(drops))
+
+    return np.array(list(pool.map(drop, range(X.shape[1]))), dtype=float)
+
+
+class _Counter:
+    """Counts finished steps and passes ``(done, total)`` on to ``step``."""
+
+    def __init__(self, total, step):
+        self.total, self.step, self.done, self._lock = total, step, 0, threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            self.done += 1
+            done = self.done
+        if self.step is not None:
+            self.step(done, self.total)
+
+
+def _has_values(series: pd.Series) -> bool:
+    return bool(series.notna().any())
+
+
+class BackgroundClassifier:
+    """:func:`domain_classifier` in its own thread, started before the per-column statistics.
+
+    The column list is not final until the statistics say which columns have usable values
+    in both tables, so the thread starts with the columns that have any non-missing value in
+    both; :meth:`result` reruns the test (in the caller's thread) in the rare case that the
+    final list differs, so the answer is always that of ``domain_classifier(final columns)``.
+    The thread stops at its next cancellation check when the caller's ``cancelled()`` turns
+    true or :meth:`stop` is called.
+    """
+
+    def __init__(self, reference_df, current_df, columns, kinds, cancelled=None):
+        self._ref, self._cur, self._kinds = reference_df, current_df, kinds
+        self._cancelled = cancelled
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self.fraction = 0.0
+        self._columns = None
+        self._result = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(list(columns),), daemon=True,
+                                        name="preflight-drift-classifier")
+        self._thread.start()
+
+    def _should_stop(self) -> bool:
+        return self._stop.is_set() or (self._cancelled is not None and bool(self._cancelled()))
+
+    def _progress(self, done, total):
+        self.fraction = max(self.fraction, done / total)
+
+    def _run(self, columns):
+        try:
+            self._columns = [c for c in columns if c in self._ref.columns and c in self._cur.columns
+                             and _has_values(self._ref[c]) and _has_values(self._cur[c])]
+            if self._columns:
+                self._result = domain_classifier(self._ref, self._cur, self._columns, self._kinds,
+                                                 cancelled=self._should_stop, step=self._progress)
+        except BaseException as exc:  # handed to the caller's thread by result()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def stop(self) -> None:
+        """Ask the thread to stop and wait until it has (at most one fold fit)."""
+        self._stop.set()
+        self._thread.join()
+
+    def result(self, columns, progress=None) -> dict | None:
+        """The classifier's answer for ``columns`` (waits for the thread; the caller's thread
+        checks ``cancelled`` and relays ``progress(fraction of the classifier done)``)."""
+        reported = -1.0
+        try:
+            while not self._done.wait(0.05):
+                check_cancel(self._cancelled)
+                if progress is not None and self.fraction > reported:
+                    reported = self.fraction
+                    progress(reported)
+            self._thread.join()
+            check_cancel(self._cancelled)
+        except BaseException:
+            self.stop()
+            raise
+        if list(columns) != self._columns:
+            if not columns:
+                return None
+            return domain_classifier(self._ref, self._cur, list(columns), self._kinds, cancelled=self._cancelled)
+        if self._error is not None:
+            raise self._error
+        return self._result
