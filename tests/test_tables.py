@@ -13,8 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core.errors import Cancelled
-from core.data.tables import KINDS, LoadedTable, preview, read_table
+from core.errors import Cancelled, PreflightError
+from core.data.tables import KINDS, LoadedTable, count_rows, preview, read_table
 
 
 def write(path, data):
@@ -44,7 +44,7 @@ def check_frame(table: LoadedTable, frame):
     df = table.df
     assert table.kinds == EXPECTED_KINDS
     assert list(df.columns) == list(frame.columns)
-    assert table.rows == len(frame) == len(df)
+    assert len(df) == len(frame) and table.rows == len(frame)
     np.testing.assert_allclose(df["amount"].to_numpy(), frame["amount"].to_numpy())
     assert df["amount"].dtype == np.float64
     assert isinstance(df["colour"].dtype, pd.CategoricalDtype)
@@ -87,11 +87,12 @@ def test_round_trip_every_format(tmp_path, frame, name):
     table = read_table(path)
     assert table.format == FORMATS[name]
     check_frame(table, frame)
-    assert table.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert table.size == path.stat().st_size
-    assert table.info() == {"path": str(path), "rows": 30, "columns": 6, "sha256": table.sha256,
-                            "format": FORMATS[name], "size": table.size}
-    json.dumps(table.info())
+    digest, size = hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+    assert table.sha256 == digest and table.size == size
+    expected = {"path": str(path), "rows": 30, "columns": 6, "sha256": digest, "format": FORMATS[name],
+                "size": size, "rows_exact": True}
+    assert table.info() == expected
+    assert json.loads(json.dumps(table.info())) == expected
 
 
 @pytest.mark.parametrize("name", sorted(WRITERS))
@@ -99,8 +100,42 @@ def test_preview_reads_first_rows_of_every_format(tmp_path, frame, name):
     path = tmp_path / name
     WRITERS[name](path, frame)
     table = preview(path, n=7)
-    assert table.rows == 7
+    assert table.rows == 7 and table.info()["rows_exact"] is False
     np.testing.assert_allclose(table.df["amount"], frame["amount"][:7])
+    assert preview(path, n=500).info()["rows_exact"] is True  # the whole file fitted: 30 is exact
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_count_rows_of_every_format(tmp_path, frame, name):
+    path = tmp_path / name
+    WRITERS[name](path, frame)
+    expected = None if name in ("data.xlsx", "data.json") else 30
+    assert count_rows(path) == expected
+
+
+@pytest.mark.parametrize("text, rows", [
+    ("a,b\n1,2\n3,4\n", 2),
+    ("a,b\n1,2\n3,4", 2),  # no final line break
+    ("a,b\r\n1,\"two\r\nlines\"\r\n\r\n3,4\r\n", 2),  # CRLF, quoted line break, empty line
+    ('a,b\n1,"he said ""hi""\n"\n\n\n2,3\n', 2),  # escaped quotes, blank lines
+    ('a,b\n1,x\n2,y\n3,"never closed\n4,z\n', 3),
+])
+def test_count_rows_matches_the_full_read_of_csv(tmp_path, text, rows):
+    path = write(tmp_path / "c.csv", text)
+    assert count_rows(path) == rows == read_table(path).rows
+
+
+def test_count_rows_over_many_chunks_gzip_utf16_and_jsonl(tmp_path, monkeypatch):
+    from core.data import rowcount
+    monkeypatch.setattr(rowcount, "CHUNK", 64)  # quotes and line ends fall across chunk borders
+    body = "".join(f'{i},"note {i}\nsecond line"\r\n' if i % 7 == 0 else f"{i},plain\r\n" for i in range(500))
+    text = "id,note\r\n" + body
+    assert count_rows(write(tmp_path / "m.csv", text)) == 500
+    assert count_rows(write(tmp_path / "m.csv.gz", gzip.compress(text.encode()))) == 500
+    assert count_rows(write(tmp_path / "u.tsv", "a\tb\ncafé\t1\nx\t2\n".encode("utf-16"))) == 2
+    assert count_rows(write(tmp_path / "j.jsonl", '{"a": 1}\n\n{"a": 2}\r\n{"a": 3}')) == 3
+    with pytest.raises(Cancelled):
+        count_rows(tmp_path / "m.csv", cancelled=lambda: True)
 
 
 def test_format_detected_from_content_when_extension_unknown(tmp_path, frame):
@@ -297,8 +332,11 @@ def test_progress_reported_and_cancel_honoured(tmp_path, frame):
         read_table(path, cancelled=lambda: calls.append(1) or len(calls) > 3)
 
 
-def test_kinds_constant_exported():
-    assert KINDS == ("numeric", "categorical", "boolean", "datetime", "text")
+def test_every_kind_is_inferred_and_unknown_kinds_are_refused(tmp_path, frame):
+    table = read_table(write(tmp_path / "k.csv", frame.to_csv(index=False)))
+    assert sorted(set(table.kinds.values())) == sorted(KINDS)
+    with pytest.raises(PreflightError, match="unknown kind 'number'; choose one of " + ", ".join(KINDS)):
+        read_table(tmp_path / "k.csv", kind_overrides={"amount": "number"})
 
 
 # ----------------------------------------------------------------------------- wide tables

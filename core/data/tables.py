@@ -44,7 +44,7 @@ from core.data.readers import read_frame
 from core.data.text import NULL_TOKENS, describe_binary  # noqa: F401  (NULL_TOKENS re-exported)
 
 __all__ = ["KINDS", "DEFAULT_MAX_BYTES", "NULL_TOKENS", "LoadedTable", "read_table", "preview",
-           "infer_kinds", "apply_kinds"]
+           "infer_kinds", "apply_kinds", "count_rows"]
 
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3
 
@@ -65,15 +65,18 @@ class LoadedTable:
     sha256: str
     size: int
     warnings: tuple[str, ...] = ()
+    complete: bool = True  # the whole file was read, so ``rows`` is the file's exact row count
 
     @property
     def rows(self) -> int:
         return int(len(self.df))
 
     def info(self) -> dict:
-        """Plain description for reports: path, rows, columns (count), sha256, format, size."""
+        """Plain description for reports: path, rows, columns (count), sha256, format, size, and
+        ``rows_exact`` (true after a full read: ``rows`` is then the file's row count, not a preview's)."""
         return {"path": self.path, "rows": self.rows, "columns": int(self.df.shape[1]),
-                "sha256": self.sha256, "format": self.format, "size": int(self.size)}
+                "sha256": self.sha256, "format": self.format, "size": int(self.size),
+                "rows_exact": bool(self.complete)}
 
     def input_record(self, role: str) -> dict:
         """How a run records this table among its inputs: role, path, SHA-256, size, rows, format."""
@@ -201,7 +204,7 @@ def _load(path, kind_overrides, max_bytes, nrows, progress, cancelled) -> Loaded
     report(1.0)
     pa.default_memory_pool().release_unused()  # give Arrow's freed conversion buffers back to the OS
     return LoadedTable(path=str(p), format=fmt, df=df, kinds=kinds, sha256=digest, size=size,
-                       warnings=tuple(warnings))
+                       warnings=tuple(warnings), complete=nrows is None or len(df) < nrows)
 
 
 def read_table(path, *, kind_overrides: dict[str, str] | None = None,
@@ -213,6 +216,31 @@ def read_table(path, *, kind_overrides: dict[str, str] | None = None,
     overrides or arguments, and core.errors.Cancelled when ``cancelled()`` turns true.
     """
     return _load(path, kind_overrides, max_bytes, nrows, progress, cancelled)
+
+
+def count_rows(path, cancelled=None) -> int | None:
+    """The exact number of data rows of a table file, without loading it (None when it cannot tell).
+
+    Parquet: from the metadata.  CSV/TSV (and ``.gz``): records after the header, counting line feeds
+    outside double quotes and skipping empty lines, as the reader does (rules and the one caveat, a
+    stray quote mark in an unquoted field, in :mod:`core.data.rowcount`).  JSON Lines: non-empty
+    lines.  Excel and JSON arrays give None: only a full read (``LoadedTable.rows``) knows.  Raises
+    InputFileError for a missing or unreadable file, Cancelled when ``cancelled()`` turns true.
+    """
+    from core.data import rowcount
+
+    p, size = _prepare(path)
+    head, tail = _head_tail(p, size)
+    fmt = _format_from_name(p) or _format_from_content(p, head)
+    _check_magic(p, fmt, head, tail)
+    base = fmt.removesuffix(".gz")
+    if fmt == "parquet":
+        return rowcount.parquet_rows(p)
+    if base in ("csv", "tsv"):
+        return max(0, rowcount.text_records(p, fmt.endswith(".gz"), True, cancelled) - 1)
+    if base == "jsonl":
+        return rowcount.text_records(p, fmt.endswith(".gz"), False, cancelled)
+    return None
 
 
 def preview(path, n: int = 50) -> LoadedTable:
