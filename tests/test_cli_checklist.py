@@ -117,3 +117,24 @@ def test_gui_without_display_prints_one_clear_line(tmp_path):
                           timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "QT_QPA_PLATFORM=offscreen" in proc.stderr and "CLI" in proc.stderr
+
+
+def test_score_threshold_flag_replaces_the_readiness_threshold(tmp_path):
+    f = tmp_path / "t.preflight"
+    assert run("new", f).returncode == 0
+    out = tmp_path / "c.json"
+    assert run("checklist", "export", f, "--out", out).returncode == 0
+    _set(out, "*", "done")
+    _set(out, {"Data validation pipeline"}, "open")  # a high item: no blocker, score 94
+    assert run("checklist", "import", f, out).returncode == 0
+    plain = json.loads(run("score", f, "--json").stdout)
+    score = plain["weighted_score"]
+    assert plain["critical_blockers"] == [] and 80 <= score < 100 and plain["readiness_threshold"] == 80
+    for path in (f, out):
+        low = run("score", path, "--json", "--threshold", "50")
+        assert low.returncode == 0, low.stderr
+        assert json.loads(low.stdout)["ready"] is True and json.loads(low.stdout)["readiness_threshold"] == 50
+        high = run("score", path, "--json", "--threshold", str(score + 1))
+        assert high.returncode == 1
+        s = json.loads(high.stdout)
+        assert s["ready"] is False and s["readiness_threshold"] == score + 1 and s["weighted_score"] == score
