@@ -72,16 +72,10 @@ class Chunk:
     source: str
     tree: ast.Module
     nodes: tuple = field(repr=False, compare=False)
-    parents: dict = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, cell: int | None, source: str, tree: ast.Module) -> "Chunk":
-        nodes = tuple(ast.walk(tree))
-        parents = {}
-        for node in nodes:
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
-        return cls(cell, source, tree, nodes, parents)
+        return cls(cell, source, tree, tuple(ast.walk(tree)))
 
 
 def dotted(node) -> str | None:
@@ -126,13 +120,10 @@ def resolve(node, aliases: dict[str, str]) -> str | None:
     return aliases[head] + ("." + rest if rest else "")
 
 
-def is_docstring(node, parents: dict) -> bool:
-    """A string constant that is a statement of its own (a docstring or a bare string)."""
-    return isinstance(parents.get(node), ast.Expr)
-
-
 def string_constants(chunk: Chunk):
-    """Every ``str`` literal of a chunk that is not a docstring, f-string parts included."""
+    """Every ``str`` literal of a chunk that is not a docstring (a string statement of its own), f-string
+    parts included."""
+    statements = {id(n.value) for n in chunk.nodes if isinstance(n, ast.Expr)}
     for node in chunk.nodes:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and not is_docstring(node, chunk.parents):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in statements:
             yield node

@@ -60,19 +60,22 @@ def _name_of(target) -> str | None:
     return None
 
 
-def _bound_name(node, parents: dict) -> str | None:
-    """The name a literal is bound to: ``x = '...'``, ``f(x='...')``, ``{'x': '...'}``."""
-    parent = parents.get(node)
-    if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node:
-        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        return next((n for n in map(_name_of, targets) if n), None)
-    if isinstance(parent, ast.keyword):
-        return parent.arg
-    if isinstance(parent, ast.Dict):
-        for key, value in zip(parent.keys, parent.values):
-            if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
-                return key.value
-    return None
+def bound_names(chunk: Chunk) -> dict[int, str]:
+    """``id(literal)`` -> the name it is bound to: ``x = '...'``, ``f(x='...')``, ``{'x': '...'}``."""
+    out: dict[int, str] = {}
+    for node in chunk.nodes:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            name = next((n for n in map(_name_of, targets) if n), None)
+            if name:
+                out[id(node.value)] = name
+        elif isinstance(node, ast.keyword) and node.arg:
+            out[id(node.value)] = node.arg
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    out[id(value)] = key.value
+    return out
 
 
 def classify(text: str, bound_to: str | None = None) -> str | None:
@@ -94,8 +97,11 @@ def classify(text: str, bound_to: str | None = None) -> str | None:
 
 def check(chunk: Chunk, path: str) -> tuple[list[Finding], list[Redaction]]:
     findings, redactions = [], []
+    names = None
     for node in string_constants(chunk):
-        what = classify(node.value, _bound_name(node, chunk.parents))
+        if names is None:
+            names = bound_names(chunk)
+        what = classify(node.value, names.get(id(node)))
         if what is None:
             continue
         findings.append(Finding(path, chunk.cell, node.lineno, "secret", "high",
