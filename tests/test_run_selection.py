@@ -1,6 +1,9 @@
 """Which run counts for the verdict: explicit choice, else the newest linked as evidence, else the newest."""
 
+import json
+
 import pytest
+from PySide6.QtCore import Qt
 
 from core.assessment.counted import counted_run, counted_runs
 
@@ -59,3 +62,79 @@ def test_counted_runs_names_each_kind_and_how_it_was_chosen():
     assert out == {"drift": {"run_id": 3, "basis": "linked", "text": "run #3 (newest linked as evidence)"},
                    "validation": {"run_id": 4, "basis": "chosen", "text": "run #4 (chosen explicitly)"}}
     assert counted_runs(RUNS, [], None, ["drift"])["drift"]["text"] == "run #2 (newest)"
+
+
+# ---------------------------------------------------------------------------- the run history's actions (GUI)
+
+@pytest.fixture
+def history(qtbot, tmp_path):
+    from core.assessment import templates
+    from core.assessment.store import create_assessment
+    from ui.context import AssessmentContext
+    from ui.data.run_history import RunHistory
+
+    store = create_assessment(tmp_path / "a.preflight", name="A", items=templates.load("seed").items)
+    for kind, finished in (("drift", "2025-01-01T00:00:00Z"), ("drift", "2025-01-02T00:00:00Z"),
+                           ("validation", "2025-01-03T00:00:00Z")):
+        store.add_run(kind, settings={}, inputs=[], result={}, summary={}, started_utc=finished,
+                      finished_utc=finished)
+    context = AssessmentContext()
+    context.set_store(store)
+    widget = RunHistory(context)
+    qtbot.addWidget(widget)
+    widget.refresh()
+    yield widget
+    context.close()
+
+
+def report_column(widget) -> dict:
+    from ui.data.run_history import REPORT_COLUMN
+    m = widget.model
+    return {m.run_at(r)["id"]: m.index(r, REPORT_COLUMN).data() for r in range(m.rowCount())}
+
+
+def test_run_history_chooses_the_counted_run_and_leaves_runs_out(history, qtbot):
+    store = history.context.store
+    assert report_column(history) == {3: "counts for the verdict (newest)", 2: "counts for the verdict (newest)",
+                                      1: "shown"}
+    changes = []
+    history.context.runs_changed.connect(lambda: changes.append("runs"))
+    history.select_run(1)
+    assert history.counts_button.isEnabled() and not history.counts_button.isChecked()
+    qtbot.mouseClick(history.counts_button, Qt.LeftButton)
+    assert store.counted_run_choices() == {"drift": 1} and changes == ["runs"]
+    assert report_column(history)[1] == "counts for the verdict (chosen explicitly)"
+    assert report_column(history)[2] == "shown"
+    assert history.selected_run()["id"] == 1 and history.counts_button.isChecked()
+    event = store.audit_events()[-1]
+    assert event["entity"] == "counted_run:drift" and json.loads(event["after"]) == {"run_id": 1}
+
+    qtbot.mouseClick(history.leave_out_button, Qt.LeftButton)        # leaving it out drops the choice
+    assert store.excluded_run_ids() == [1] and store.counted_run_choices() == {}
+    assert report_column(history) == {3: "counts for the verdict (newest)", 2: "counts for the verdict (newest)",
+                                      1: "left out"}
+    assert history.leave_out_button.isChecked() and not history.counts_button.isEnabled()
+
+    menu = history.context_menu()                                    # the same actions in the context menu
+    assert [a.text() for a in menu.actions()] == ["Counts for the verdict", "Leave out of the report"]
+    assert [a.isChecked() for a in menu.actions()] == [False, True]
+    menu.actions()[1].trigger()                                      # take it back in
+    assert store.excluded_run_ids() == [] and report_column(history)[1] == "shown"
+    assert len(changes) == 3
+
+
+def test_run_history_shows_a_refusal_once_and_changes_nothing(history, qtbot, monkeypatch):
+    import ui.data.run_history as rh
+    from core.errors import PreflightError
+
+    shown = []
+    monkeypatch.setattr(rh, "show_error", lambda parent, title, message: shown.append(message))
+    history.select_run(2)
+    store = history.context.store
+
+    def refuse(kind, run_id):
+        raise PreflightError("the file is read-only")
+
+    monkeypatch.setattr(store, "set_counted_run", refuse)
+    qtbot.mouseClick(history.counts_button, Qt.LeftButton)
+    assert shown == ["the file is read-only"] and not history.counts_button.isChecked()

@@ -1,19 +1,24 @@
-"""The stored drift and validation runs, and attaching one as evidence to a checklist item."""
+"""The stored drift and validation runs: attaching one as evidence to a checklist item, choosing the run that
+counts for the verdict, and leaving runs out of the report (core.assessment.counted has the rule)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
                                QPushButton, QVBoxLayout, QWidget)
 
+from core.assessment.counted import BASIS_TEXT, counted_runs
 from core.errors import PreflightError
 from ui.common.dialogs import show_error
 from ui.common.table_models import ListTableModel, read_only_table
 
 KINDS = ("drift", "validation")
 PREFERRED_ITEM = {"drift": "Data drift monitoring", "validation": "Data validation pipeline"}
-HEADERS = ("Run", "Kind", "Finished (UTC)", "Files", "Summary")
+HEADERS = ("Run", "Kind", "Finished (UTC)", "Files", "Summary", "In the report")
+REPORT_COLUMN = 5
+COUNTS_TEXT = "Counts for the verdict"
+LEAVE_OUT_TEXT = "Leave out of the report"
 
 
 def _name(path) -> str:
@@ -53,11 +58,25 @@ class RunsModel(ListTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.runs: list[dict] = []
+        self.counted: dict[str, dict] = {}
 
-    def set_runs(self, runs: list[dict]) -> None:
+    def set_runs(self, runs: list[dict], counted: dict | None = None) -> None:
+        """``counted``: kind -> {run_id, basis} of the run that counts (core.assessment.counted.counted_runs)."""
         self.beginResetModel()
         self.runs = sorted(runs, key=lambda r: -r["id"])
+        self.counted = dict(counted or {})
         self.endResetModel()
+
+    def counts(self, run: dict) -> str | None:
+        """How ``run`` was picked to count for the verdict (a key of BASIS_TEXT), or None when it does not count."""
+        info = self.counted.get(run["kind"])
+        return info["basis"] if info and info.get("run_id") == run["id"] else None
+
+    def report_text(self, run: dict) -> str:
+        if run.get("excluded_from_report"):
+            return "left out"
+        basis = self.counts(run)
+        return f"counts for the verdict ({BASIS_TEXT[basis]})" if basis else "shown"
 
     def run_at(self, row: int) -> dict:
         return self.runs[row]
@@ -87,9 +106,18 @@ class RunsModel(ListTableModel):
                     return "\n".join(f"{i.get('role')}: {i.get('path')}\nSHA-256 {i.get('sha256')}"
                                      for i in run.get("inputs") or [])
                 return run_files(run)
+            if col == REPORT_COLUMN:
+                return self.report_text(run)
             return run_summary(run)
         if role == Qt.ForegroundRole and col == 4:
             return QBrush(QColor("#cf222e" if _bad(run) else "#1a7f37"))
+        if role == Qt.ForegroundRole and col == REPORT_COLUMN and run.get("excluded_from_report"):
+            return QBrush(QColor("#6e7781"))
+        if role == Qt.FontRole and col == REPORT_COLUMN and self.counts(run):
+            from PySide6.QtGui import QFont
+            font = QFont()
+            font.setBold(True)
+            return font
         return None
 
 
@@ -135,7 +163,9 @@ class RunHistory(QWidget):
         super().__init__(parent)
         self.context = context
         self.model = RunsModel(self)
-        self.table = read_only_table(self.model, (55, 80, 150, 300), row_height=22)
+        self.table = read_only_table(self.model, (55, 80, 150, 300, 300), row_height=22)
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda index: self.show_requested.emit(self.model.run_at(index.row())["id"]))
         self.show_button = QPushButton("Show")
@@ -143,12 +173,24 @@ class RunHistory(QWidget):
         self.show_button.clicked.connect(self._show_clicked)
         self.attach_button = QPushButton("Attach as evidence...")
         self.attach_button.clicked.connect(lambda: self.attach_selected())
+        self.counts_button = QPushButton(COUNTS_TEXT)
+        self.counts_button.setCheckable(True)
+        self.counts_button.setToolTip("Judge the report's gate and the model card on the selected run. Unchecked, "
+                                      "the newest run linked as evidence counts, else the newest run.")
+        self.counts_button.clicked.connect(lambda checked: self.set_counts(checked))
+        self.leave_out_button = QPushButton(LEAVE_OUT_TEXT)
+        self.leave_out_button.setCheckable(True)
+        self.leave_out_button.setToolTip("Leave the selected run out of the report (it stays in the assessment file, "
+                                         "its audit trail and the report's JSON copy) and never count it")
+        self.leave_out_button.clicked.connect(lambda checked: self.set_left_out(checked))
         self.status = QLabel("")
         self.status.setStyleSheet("color:#57606a")
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
         bar.addWidget(self.show_button)
         bar.addWidget(self.attach_button)
+        bar.addWidget(self.counts_button)
+        bar.addWidget(self.leave_out_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
         lay.addLayout(bar)
@@ -159,7 +201,8 @@ class RunHistory(QWidget):
         store = self.context.store
         keep = self.selected_run()
         runs = [] if store is None else [r for kind in KINDS for r in store.runs(kind, with_result=False)]
-        self.model.set_runs(runs)
+        counted = {} if store is None else counted_runs(runs, store.links(), store.counted_run_choices(), KINDS)
+        self.model.set_runs(runs, counted)
         self.status.setText(f"{len(runs)} stored run{'s' if len(runs) != 1 else ''} in this assessment"
                             if runs else "No drift or validation run stored yet.")
         if keep is not None:
@@ -208,9 +251,73 @@ class RunHistory(QWidget):
             self.show_requested.emit(run["id"])
 
     def _update_buttons(self) -> None:
-        has = self.selected_run() is not None
+        run = self.selected_run()
+        has = run is not None
         self.show_button.setEnabled(has)
         self.attach_button.setEnabled(has)
+        chosen = has and self.model.counts(run) == "chosen"
+        left_out = has and bool(run.get("excluded_from_report"))
+        for button, checked, enabled in ((self.counts_button, chosen, has and not left_out),
+                                         (self.leave_out_button, left_out, has)):
+            button.blockSignals(True)
+            button.setChecked(checked)
+            button.setEnabled(enabled)
+            button.blockSignals(False)
+
+    # ------------------------------------------------------------ which runs count
+    def _context_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        self.context_menu().popup(self.table.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        """The selected run's actions: the same as the buttons."""
+        menu = QMenu(self)
+        for button, handler in ((self.counts_button, self.set_counts), (self.leave_out_button, self.set_left_out)):
+            action = QAction(button.text(), menu)
+            action.setCheckable(True)
+            action.setChecked(button.isChecked())
+            action.setEnabled(button.isEnabled())
+            action.toggled.connect(handler)
+            menu.addAction(action)
+        return menu
+
+    def set_counts(self, counts: bool) -> bool:
+        """Make the selected run the one of its kind that counts for the verdict (or go back to the default rule)."""
+        run = self.selected_run()
+        if run is None or self.context.store is None:
+            return False
+        try:
+            self.context.store.set_counted_run(run["kind"], run["id"] if counts else None)
+        except PreflightError as exc:
+            show_error(self, "Cannot choose the run", str(exc))
+            self._update_buttons()
+            return False
+        self.refresh()
+        self.context.notify("runs")
+        self.context.status_message.emit(
+            f"Run #{run['id']} now counts for the {run['kind']} verdict" if counts else
+            f"The {run['kind']} verdict goes back to the newest run linked as evidence, else the newest run")
+        return True
+
+    def set_left_out(self, left_out: bool) -> bool:
+        """Leave the selected run out of the report, or take it back in."""
+        run = self.selected_run()
+        if run is None or self.context.store is None:
+            return False
+        try:
+            self.context.store.set_run_excluded(run["id"], left_out)
+        except PreflightError as exc:
+            show_error(self, "Cannot change the run", str(exc))
+            self._update_buttons()
+            return False
+        self.refresh()
+        self.context.notify("runs")
+        self.context.status_message.emit(f"Run #{run['id']} " + ("is left out of the report" if left_out
+                                                                 else "is shown in the report again"))
+        return True
 
     def attach_dialog(self, run: dict | None = None) -> AttachRunDialog | None:
         run = run or self.selected_run()
@@ -237,5 +344,6 @@ class RunHistory(QWidget):
             show_error(self, "Cannot attach the run", str(exc))
             return None
         self.context.notify("checklist")
+        self.refresh()  # a run linked as evidence may now be the one that counts
         self.context.status_message.emit(f"Run #{run['id']} attached as evidence to '{item.name}'")
         return link
