@@ -107,7 +107,7 @@ class MonteCarloModel(QAbstractTableModel):
             value = m.get(self.KEYS[col - 1])
             if col <= 3:
                 return pct(value, 1)
-            return "-" if value is None else f"{value:,.1f}"
+            return "-" if value is None else f"{value:,.1f}" if col == 5 else f"{value:,.0f}"
         if role == Qt.ToolTipRole and col == 0:
             return m.get("label", name)
         if role == Qt.TextAlignmentRole and col > 0:

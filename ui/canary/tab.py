@@ -68,7 +68,8 @@ class CanaryTab(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(360)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
 
         self.headline = QLabel("Set up a rollout on the left and run it.")
         self.headline.setObjectName("canaryHeadline")
@@ -86,6 +87,15 @@ class CanaryTab(QWidget):
         self.timeline.finished.connect(self._update_buttons)
         self.log_model = DecisionLogModel(self)
         self.log_view = _table(self.log_model, (45, 60, 150, 150, 80, 80, 75))
+        self.log_view.selectionModel().currentRowChanged.connect(self._step_chosen)
+        self.step_text = QLabel("")
+        self.step_text.setWordWrap(True)
+        self.step_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        log_page = QWidget()
+        lp = QVBoxLayout(log_page)
+        lp.setContentsMargins(0, 4, 0, 0)
+        lp.addWidget(self.log_view, 1)
+        lp.addWidget(self.step_text)
         self.mc_model = MonteCarloModel(self)
         self.mc_view = _table(self.mc_model, (130, 100, 90, 140, 130, 110))
         self.mc_note = QLabel("Set Monte Carlo runs above 0 to compare every rule on the same simulated traffic.")
@@ -108,7 +118,7 @@ class CanaryTab(QWidget):
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.timeline, "Timeline")
-        self.pages.addTab(self.log_view, "Decision log")
+        self.pages.addTab(log_page, "Decision log")
         self.pages.addTab(mc_page, "Monte Carlo")
 
         self.error_label = QLabel("")
@@ -133,7 +143,7 @@ class CanaryTab(QWidget):
         body.addWidget(scroll)
         body.addWidget(right)
         body.setStretchFactor(1, 1)
-        body.setSizes([380, 900])
+        body.setSizes([scroll.minimumWidth(), 1000])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(body, 1)
@@ -232,6 +242,7 @@ class CanaryTab(QWidget):
             self.headline.setText("Set up a rollout on the left and run it.")
             self.timeline.show_steps([], animate=False)
             self.log_model.set_steps([])
+            self.step_text.setText("")
             self._show_monte_carlo(None)
             self._update_buttons()
             return
@@ -243,6 +254,7 @@ class CanaryTab(QWidget):
         steps = result.get("steps") or []
         self.timeline.show_steps(steps, animate=animate)
         self.log_model.set_steps(steps)
+        self.step_text.setText(steps[-1]["explanation"] if steps else "")
         if steps:
             self.log_view.scrollToBottom()
         self._show_monte_carlo(result)
@@ -251,6 +263,10 @@ class CanaryTab(QWidget):
             if index >= 0:
                 self.runs.setCurrentIndex(index)
         self._update_buttons()
+
+    def _step_chosen(self, index, _previous) -> None:
+        if index.isValid() and index.row() < len(self.log_model.steps):
+            self.step_text.setText(self.log_model.steps[index.row()]["explanation"])
 
     def _show_monte_carlo(self, result: dict | None) -> None:
         rules = (result or {}).get("rules")
@@ -275,13 +291,17 @@ class CanaryTab(QWidget):
             chosen = name == result.get("rule")
             spots.append({"pos": (x, y), "brush": pg.mkBrush("#cf222e" if chosen else "#0969da"),
                           "symbol": "star" if chosen else "o", "size": 16 if chosen else 11})
-            label = pg.TextItem(f"{name}  (detects {100 * m['detection_before_half_rate']:.1f}% before 50%)",
-                                anchor=(0, 1.1), color="#24292f")
+            label = pg.TextItem(name, anchor=(0, 1.1), color="#24292f")
             label.setPos(x, y)
             self.mc_plot.addItem(label)
             self.mc_labels.append(label)
         self.mc_points.setData(spots)
-        self.mc_plot.enableAutoRange()
+        if spots:
+            xs = [s["pos"][0] for s in spots]
+            ys = [s["pos"][1] for s in spots]
+            span = max(max(xs) - min(xs), 0.05 * max(xs), 1.0)
+            self.mc_plot.setXRange(min(xs) - 0.08 * span, max(xs) + 0.2 * span, padding=0)
+            self.mc_plot.setYRange(0, max(max(ys) * 1.2, 5.0), padding=0)
 
     # --------------------------------------------------------------- evidence
     def attach_dialog(self) -> AttachCanaryDialog | None:

@@ -1,6 +1,7 @@
 """The canary timeline: traffic split, error rates with 95 % bands and decisions, latency per step.
 
-Three stacked plots share the step axis.  :meth:`Timeline.show_steps` draws the step log
+Three stacked plots over the same steps (each given the same x range: linked views would
+misalign while the latency plot is hidden).  :meth:`Timeline.show_steps` draws the step log
 either at once or step by step (a timer reveals one more step every ``STEP_MS``), so a run
 plays back like the rollout it simulates.  Everything drawn comes from core's step log.
 """
@@ -38,14 +39,15 @@ class Timeline(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.split_plot = make_plot("Candidate share of traffic", "%")
+        self.split_plot = make_plot("Candidate share of traffic by step", "%")
         self.error_plot = make_plot("Error rate after each step (cumulative, 95% band)", "%")
         self.latency_plot = make_plot("Latency per step (median, bar from p25 to p75)", "ms", "step")
-        self.error_plot.setXLink(self.split_plot)
-        self.latency_plot.setXLink(self.split_plot)
         self.split_plot.setYRange(0, 100, padding=0.05)
         for p in (self.split_plot, self.error_plot, self.latency_plot):
             p.addLegend(offset=(8, 4), labelTextSize="8pt")
+            p.getAxis("left").enableAutoSIPrefix(False)
+            p.getAxis("left").setWidth(48)
+        self.split_plot.getAxis("bottom").setTicks(None)
         self.split_curve = self.split_plot.plot([], [], pen=pg.mkPen((87, 96, 106), width=2), stepMode="center",
                                                 name="candidate weight")
         self.base_curve = self.error_plot.plot([], [], pen=BASE_PEN, symbol="o", symbolSize=5,
@@ -72,9 +74,11 @@ class Timeline(QWidget):
         self.latency_plot.addItem(self.lat_base)
         self.latency_plot.addItem(self.lat_cand)
         self.lat_base_med = self.latency_plot.plot([], [], pen=None, symbol="s", symbolSize=7,
-                                                   symbolBrush=REFERENCE_COLOUR[:3], name="baseline")
+                                                   symbolBrush=REFERENCE_COLOUR[:3], symbolPen=REFERENCE_COLOUR[:3],
+                                                   name="baseline")
         self.lat_cand_med = self.latency_plot.plot([], [], pen=None, symbol="s", symbolSize=7,
-                                                   symbolBrush=CURRENT_COLOUR[:3], name="candidate")
+                                                   symbolBrush=CURRENT_COLOUR[:3], symbolPen=CURRENT_COLOUR[:3],
+                                                   name="candidate")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.split_plot, 2)
@@ -96,6 +100,15 @@ class Timeline(QWidget):
         n = len(self.steps)
         for p in (self.split_plot, self.error_plot, self.latency_plot):
             p.setXRange(0.5, max(n, 1) + 0.5, padding=0.02)
+        ticks = [[(float(k), str(k)) for k in range(1, n + 1)]] if 0 < n <= 40 else None
+        for p in (self.split_plot, self.error_plot, self.latency_plot):
+            p.getAxis("bottom").setTicks(ticks)
+        self.latency_plot.setVisible(self.has_latency())
+        if n == 0:
+            self.error_plot.setYRange(0, 5, padding=0)
+        else:
+            self.error_plot.enableAutoRange(axis="y")
+            self.latency_plot.enableAutoRange(axis="y")
         if animate and n > 1:
             self.shown = 1
             self._draw()
