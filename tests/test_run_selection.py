@@ -5,7 +5,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from core.assessment.counted import counted_run, counted_runs
+from core.assessment.counted import counted_run, counted_runs, runs_that_count
 
 
 def run(rid, kind="drift", finished="2025-01-01T00:00:00Z", excluded=False):
@@ -62,6 +62,18 @@ def test_counted_runs_names_each_kind_and_how_it_was_chosen():
     assert out == {"drift": {"run_id": 3, "basis": "linked", "text": "run #3 (newest linked as evidence)"},
                    "validation": {"run_id": 4, "basis": "chosen", "text": "run #4 (chosen explicitly)"}}
     assert counted_runs(RUNS, [], None, ["drift"])["drift"]["text"] == "run #2 (newest)"
+
+
+def test_runs_that_count_keeps_one_run_per_kind_for_the_model_card():
+    from core.handoff.form import latest_run
+    runs = RUNS + [run(5, "performance", "2025-01-01T00:00:00Z"), run(6, "performance", "2025-01-02T00:00:00Z",
+                                                                       excluded=True)]
+    links = [{"item_id": 1, "run_id": 1}]
+    kept = runs_that_count(runs, links, {"validation": 4})
+    assert [r["id"] for r in kept] == [1, 4, 5]
+    assert latest_run(kept, "drift")[0]["id"] == 1 and latest_run(runs, "drift")[0]["id"] == 2
+    only_drift = runs_that_count(runs, links, None, kinds=["drift"])
+    assert [r["id"] for r in only_drift] == [1, 4, 5]                    # others kept, the left-out one dropped
 
 
 # ---------------------------------------------------------------------------- the run history's actions (GUI)

@@ -67,3 +67,16 @@ def counted_runs(runs: list[dict], links: list[dict], choices: dict | None, kind
             out[kind] = {"run_id": run.get("id"), "basis": basis,
                          "text": f"run #{run.get('id')} ({BASIS_TEXT[basis]})"}
     return out
+
+
+def runs_that_count(runs: list[dict], links: list[dict], choices: dict | None, kinds=None) -> list[dict]:
+    """``runs`` with, for each kind in ``kinds`` (default: every kind present), only the run that counts.
+
+    Runs of other kinds pass unchanged, except that runs left out of the report are always dropped.  Code that
+    takes "the newest run of a kind" (the model card) gives the counted run when handed this list.
+    """
+    present = {r.get("kind") for r in runs if isinstance(r, dict)}
+    kinds = present if kinds is None else set(kinds)
+    keep = {info["run_id"] for info in counted_runs(runs, links, choices, sorted(k for k in kinds if k)).values()}
+    return [r for r in runs if isinstance(r, dict) and not excluded(r)
+            and (r.get("kind") not in kinds or r.get("id") in keep)]
