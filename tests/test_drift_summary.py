@@ -219,3 +219,22 @@ def test_report_chart_says_how_many_values_the_axis_leaves_out():
     assert clipped["reference"]["below"] + clipped["current"]["below"] > 0  # pins the lower side too
     parts = [f"{role} {clipped[role]['below']} below, {clipped[role]['above']} above" for role in ("reference", "current")]
     assert f"values outside left out: {'; '.join(parts)}." in html
+
+
+# ---------------------------------------------------------------- PSI bands: one definition
+
+def test_psi_bands_agree_between_result_and_report():
+    from core.drift import stattests
+    from core.drift.bands import PSI_MAJOR, PSI_MODERATE
+
+    assert (PSI_MODERATE, PSI_MAJOR) == (0.1, 0.25)
+    assert [stattests.psi_band(v) for v in (0.0999, 0.1, 0.2, 0.25, 0.2501)] == \
+        ["stable", "moderate", "moderate", "moderate", "major"]
+    rng = np.random.default_rng(9)
+    ref = pd.DataFrame({f"x{i}": rng.normal(size=2000) for i in range(3)})
+    cur = pd.DataFrame({"x0": rng.normal(size=2000), "x1": rng.normal(0.35, 1, 2000), "x2": rng.normal(1, 1, 2000)})
+    result = compute_drift(ref, cur, {c: "numeric" for c in ref}, multivariate=False).to_dict()
+    assert [c["psi_band"] for c in result["columns"]] == ["stable", "moderate", "major"]
+    html = _report(result)
+    assert "above 0.25 a major shift" in html and "0.2 a major" not in html
+    assert html.count('<span class="warn">moderate</span>') == 1 and html.count('<span class="fail">major</span>') == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.drift.bands import PSI_MAJOR, PSI_MODERATE
 from core.render import svg
 from core.render.html import AMBER, GREEN, GREY, RED, esc, fmt, kv_table, mark, number, pct, table
 from core.render.registry import gate, gate_result, register, warnings_list
@@ -88,10 +89,10 @@ def _psi_chart(cols: list[dict]) -> str:
     if len(with_psi) > len(ranked):
         title += f" (highest {len(ranked)} of {len(with_psi)})"
     chart = svg.bar_chart([c.get("name") for c in ranked], values, colours=colours, title=title,
-                          ref_lines=((0.1, "0.1", AMBER), (0.25, "0.25", RED)),
-                          max_value=max(values + [0.3]) * 1.05)
-    return chart + ('<p class="small muted">PSI below 0.1 is stable, 0.1 to 0.25 a moderate shift, above 0.25 '
-                    'a major shift.</p>')
+                          ref_lines=((PSI_MODERATE, f"{PSI_MODERATE:g}", AMBER), (PSI_MAJOR, f"{PSI_MAJOR:g}", RED)),
+                          max_value=max(values + [PSI_MAJOR + 0.05]) * 1.05)
+    return chart + (f'<p class="small muted">PSI below {PSI_MODERATE:g} is stable, {PSI_MODERATE:g} to {PSI_MAJOR:g} '
+                    f'a moderate shift, above {PSI_MAJOR:g} a major shift.</p>')
 
 
 def _score_cell(c: dict) -> str:

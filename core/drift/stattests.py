@@ -44,6 +44,8 @@ import numpy as np
 from scipy import stats as _st
 from scipy.spatial.distance import jensenshannon as _scipy_js
 
+from core.drift.bands import PSI_MAJOR, PSI_MODERATE, psi_band  # noqa: F401  (re-exported)
+
 ZERO_SHARE = 1e-4
 KS_EXACT_MAX_N = 10_000  # scipy's ks_2samp(method="auto") switches to asymptotic above this
 
@@ -124,17 +126,6 @@ def psi(ref_counts, cur_counts) -> float:
     r = np.where(r == 0, ZERO_SHARE, r)
     c = np.where(c == 0, ZERO_SHARE, c)
     return float(np.sum((c - r) * np.log(c / r)))
-
-
-def psi_band(value: float | None) -> str | None:
-    """"stable" below 0.1, "moderate" from 0.1 to 0.25, "major" above 0.25."""
-    if value is None:
-        return None
-    if value < 0.1:
-        return "stable"
-    if value <= 0.25:
-        return "moderate"
-    return "major"
 
 
 def jensen_shannon(ref_counts, cur_counts) -> float:
