@@ -57,15 +57,17 @@ def timeline_svg(steps: list[dict], *, title: str = "Error rates by step (95% in
         out.append(_t(xs[i], top + ph + 12, str(s.get("step", i + 1)), size=8, anchor="middle", fill=GREY))
     out.append(f'<polyline points="{_points(split)}" fill="none" stroke="{GREY}" stroke-width="1.5" '
                'stroke-dasharray="4,3"/>')
-    for side, colour in (("baseline", REFERENCE_COLOUR), ("candidate", CURRENT_COLOUR)):
+    bands, lines = [], []
+    for side, colour, band in (("baseline", REFERENCE_COLOUR, "#cfe0f7"), ("candidate", CURRENT_COLOUR, "#f8d9c4")):
         idx = [i for i, s in enumerate(steps) if _num((s.get(side) or {}).get("error_rate")) is not None]
         if not idx:
             continue
         hi = [(xs[i], y_rate(_num(steps[i][side].get("ci_high")) or 0.0)) for i in idx]
         lo = [(xs[i], y_rate(_num(steps[i][side].get("ci_low")) or 0.0)) for i in reversed(idx)]
-        out.append(f'<polygon points="{_points(hi + lo)}" fill="{colour}" fill-opacity="0.15" stroke="none"/>')
+        bands.append(f'<polygon points="{_points(hi + lo)}" fill="{band}" stroke="none"/>')
         line = [(xs[i], y_rate(_num(steps[i][side]["error_rate"]))) for i in idx]
-        out.append(f'<polyline points="{_points(line)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        lines.append(f'<polyline points="{_points(line)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+    out += bands + lines  # both bands under both lines
     last = steps[-1]
     colour = DECISION_COLOUR.get(last.get("decision"))
     if colour:
