@@ -22,11 +22,11 @@ def test_flat_and_extended_layouts_give_the_same_schema():
     flat = Schema.from_dict(FLAT)
     ext = Schema.from_dict({"columns": FLAT, "dataset": {"no_duplicate_rows": True, "row_count": [1, None]}})
     assert flat.columns == ext.columns
-    assert flat.columns["age"] == ColumnSpec(type="integer", range=(0, 120), max_missing_pct=0.05)
+    assert flat.columns["age"] == ColumnSpec(type="integer", range=(0, 120), max_missing_fraction=0.05)
     assert flat.columns["city"].type == "category" and flat.columns["seq"].monotonic == "increasing"
-    assert ext.dataset == DatasetSpec(max_duplicate_rows_pct=0.0, row_count=(1, None))
+    assert ext.dataset == DatasetSpec(max_duplicate_rows_fraction=0.0, row_count=(1, None))
     assert Schema.from_dict(ext.to_dict()) == ext
-    assert ext.to_dict()["columns"]["age"] == {"type": "integer", "range": [0, 120], "max_missing_pct": 0.05}
+    assert ext.to_dict()["columns"]["age"] == {"type": "integer", "range": [0, 120], "max_missing_fraction": 0.05}
     # a flat schema may have a column called "columns" or "dataset"
     odd = Schema.from_dict({"columns": {"type": "string"}, "dataset": {"type": "integer"}})
     assert set(odd.columns) == {"columns", "dataset"} and odd.columns["dataset"].type == "integer"
@@ -73,6 +73,9 @@ def test_yaml_and_json_files_in_the_articles_flat_format(tmp_path):
     ({"age": {"type": "string", "range": [0, 5]}}, ["key 'range'", "needs type"]),
     ({"age": {"max_missing_pct": 5}}, ["key 'max_missing_pct'", "fraction"]),
     ({"age": {"max_out_of_range_pct": -0.1}}, ["key 'max_out_of_range_pct'"]),
+    ({"age": {"max_missing_fraction": 1.5}}, ["key 'max_missing_fraction'", "fraction"]),
+    ({"age": {"max_missing_fraction": 0.1, "max_missing_pct": 0.2}},
+     ["key 'max_missing_fraction'", "deprecated name", "0.1", "0.2"]),
     ({"age": {"unique": "yes"}}, ["key 'unique'", "true or false"]),
     ({"age": {"pattern": "([a-z"}}, ["key 'pattern'", "regular expression"]),
     ({"age": {"min_length": 5, "max_length": 2}}, ["key 'min_length'"]),
@@ -142,8 +145,8 @@ def test_infer_schema_records_types_ranges_domains_and_uniqueness():
     assert c["amount"].range[1] == pytest.approx(hi + 0.1 * (hi - lo), abs=1e-4)
     assert c["signed"].range == (-6, 6)
     assert c["id"].range == (0, 219)  # 199 + 19.9 rounded up; not below 0 as no negative was seen
-    assert c["amount"].max_missing_pct == pytest.approx(0.02 + 0.01)
-    assert c["count"].max_missing_pct == 0.01
+    assert c["amount"].max_missing_fraction == pytest.approx(0.02 + 0.01)
+    assert c["count"].max_missing_fraction == 0.01
     assert c["city"].allowed == ("Oslo", "Paris", "Rome") and c["plan"].allowed == ("free", "pro")
     assert c["id"].unique and c["name"].unique and not c["count"].unique and not c["amount"].unique
     assert c["when"].range is None and c["when"].monotonic is None
@@ -193,3 +196,23 @@ def test_schema_diff():
     assert same == {"added_columns": [], "removed_columns": [], "type_changes": [], "new_categories": {},
                     "missing_rate_changes": []}
     assert schema_diff(ref, cur, kinds_cur={"c": "categorical"})["type_changes"][0]["current"] == "category"
+
+
+def test_fraction_keys_have_correct_names_and_the_old_pct_names_are_still_read(tmp_path):
+    new = {"columns": {"a": {"type": "numeric", "range": [0, 1], "max_missing_fraction": 0.1,
+                             "max_out_of_range_fraction": 0.02}},
+           "dataset": {"max_duplicate_rows_fraction": 0.05}}
+    old = {"columns": {"a": {"type": "numeric", "range": [0, 1], "max_missing_pct": 0.1,
+                             "max_out_of_range_pct": 0.02}},
+           "dataset": {"max_duplicate_rows_pct": 0.05}}
+    schema = Schema.from_dict(new)
+    assert Schema.from_dict(old) == schema
+    assert schema.columns["a"].max_missing_fraction == 0.1 and schema.columns["a"].max_missing_pct == 0.1
+    assert schema.columns["a"].max_out_of_range_pct == 0.02 and schema.dataset.max_duplicate_rows_pct == 0.05
+    assert schema.to_dict() == {"version": 1, **new}  # written with the new names only
+    save_schema(Schema.from_dict(old), tmp_path / "s.yaml")
+    text = (tmp_path / "s.yaml").read_text()
+    assert "max_missing_fraction: 0.1" in text and "_pct" not in text
+    same = {"a": {"max_missing_pct": 0.1, "max_missing_fraction": 0.1}}  # both names, same value: fine
+    assert Schema.from_dict(same).columns["a"].max_missing_fraction == 0.1
+    assert Schema.from_dict({"dataset": {"max_duplicate_rows_pct": 0.5}}).dataset.max_duplicate_rows_fraction == 0.5

@@ -76,16 +76,16 @@ def _type_mismatch(name, s, spec, bad, rows, kind) -> Finding | None:
 
 
 def _missing(name, spec, missing, rows) -> Finding | None:
-    if spec.max_missing_pct is None:
+    if spec.max_missing_fraction is None:
         return None
     count = int(missing.sum())
     frac = count / rows
-    if frac <= spec.max_missing_pct + EPS:
+    if frac <= spec.max_missing_fraction + EPS:
         return None
     pos = np.flatnonzero(missing)
-    return Finding("missing_values", _share_severity(frac), count, frac, spec.max_missing_pct,
+    return Finding("missing_values", _share_severity(frac), count, frac, spec.max_missing_fraction,
                    f"'{name}' is missing in {count} of {rows} rows ({_pct(frac)}); "
-                   f"at most {_pct(spec.max_missing_pct)} may be", pos, np.full(len(pos), None))
+                   f"at most {_pct(spec.max_missing_fraction)} may be", pos, np.full(len(pos), None))
 
 
 def _range(name, spec, vals, valid, rows) -> Finding | None:
@@ -106,12 +106,12 @@ def _range(name, spec, vals, valid, rows) -> Finding | None:
     out &= valid  # a missing value is missing, not out of range
     count = int(out.sum())
     frac = count / rows
-    if frac <= spec.max_out_of_range_pct + EPS:
+    if frac <= spec.max_out_of_range_fraction + EPS:
         return None
-    return Finding("range", _share_severity(frac), count, frac, spec.max_out_of_range_pct,
+    return Finding("range", _share_severity(frac), count, frac, spec.max_out_of_range_fraction,
                    f"'{name}': {count} of {rows} rows ({_pct(frac)}) fall outside "
                    f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]; "
-                   f"at most {_pct(spec.max_out_of_range_pct)} may", np.flatnonzero(out))
+                   f"at most {_pct(spec.max_out_of_range_fraction)} may", np.flatnonzero(out))
 
 
 def _uniqueness(name, s, missing, rows) -> Finding | None:

@@ -138,15 +138,15 @@ def _infer_column(name: str, s: pd.Series, kind, tol: float, max_categories: int
     spec: dict = {"type": ctype}
     if rows:
         rate = float(missing.sum()) / rows
-        spec["max_missing_pct"] = min(1.0, math.ceil((rate + MISSING_SLACK) * 10000) / 10000)
+        spec["max_missing_fraction"] = min(1.0, math.ceil((rate + MISSING_SLACK) * 10000) / 10000)
     if ctype in ("numeric", "integer"):
         vals, _ = cv.as_integer(s, missing) if ctype == "integer" else cv.as_numeric(s, missing)
         rng = _numeric_range(vals, ctype, tol)
         if rng is not None:
             spec["range"] = rng
             infinite = float(np.isinf(vals).sum()) / rows  # no range holds inf: tolerate its share
-            if infinite > spec.get("max_out_of_range_pct", 0.01):
-                spec["max_out_of_range_pct"] = min(1.0, math.ceil((infinite + MISSING_SLACK) * 10000) / 10000)
+            if infinite > spec.get("max_out_of_range_fraction", 0.01):
+                spec["max_out_of_range_fraction"] = min(1.0, math.ceil((infinite + MISSING_SLACK) * 10000) / 10000)
     if ctype == "category":
         domain = _domain(s, missing)
         if 0 < len(domain) <= max_categories:

@@ -11,8 +11,8 @@ Column keys (all optional):
 ``type``                 numeric, integer, string, category, boolean or datetime
                          (aliases: float/number, int, str/text, categorical, bool, date)
 ``range``                ``[min, max]``, either may be null; numbers, or dates for datetime
-``max_out_of_range_pct`` FRACTION of rows allowed outside ``range`` (default 0.01 = 1%)
-``max_missing_pct``      FRACTION of rows allowed to be missing (0.05 = 5%); unset = no limit
+``max_out_of_range_fraction``  fraction of rows allowed outside ``range`` (default 0.01 = 1%)
+``max_missing_fraction``  fraction of rows allowed to be missing (0.05 = 5%); unset = no limit
 ``unique``               true: at least 95% of rows carry a distinct value
 ``allowed``              list of permitted values
 ``pattern``              regular expression each value must match in full
@@ -25,8 +25,13 @@ Column keys (all optional):
 
 Dataset keys: ``required_columns`` (list), ``allow_unexpected_columns`` (default true; when
 false, a column the schema does not name is reported as ``unexpected_column``, severity low),
-``max_duplicate_rows_pct`` (fraction) or ``no_duplicate_rows: true`` (= 0), ``row_count``
-(``[min, max]``).  Unknown keys and bad values raise :class:`PreflightError` naming the column
+``max_duplicate_rows_fraction`` or ``no_duplicate_rows: true`` (= 0), ``row_count``
+(``[min, max]``).
+
+Deprecated names, still read: ``max_missing_pct``, ``max_out_of_range_pct`` and
+``max_duplicate_rows_pct`` are the old names of the three ``..._fraction`` keys (they always held a
+fraction, not a percentage).  Schemas are written with the new names; giving both names of a key
+with different values is an error.  Unknown keys and bad values raise :class:`PreflightError` naming the column
 and the key.  Inferring a schema from a table, and comparing two tables' schemas, is
 ``core.validation.infer``.
 """
@@ -54,10 +59,13 @@ TYPE_ALIASES = {
 }
 ORDERED_TYPES = ("numeric", "integer", "datetime")  # types that may carry range / monotonic
 SCHEMA_VERSION = 1
-COLUMN_KEYS = ("type", "range", "max_out_of_range_pct", "max_missing_pct", "unique", "allowed",
+COLUMN_KEYS = ("type", "range", "max_out_of_range_fraction", "max_missing_fraction", "unique", "allowed",
                "pattern", "min_length", "max_length", "monotonic", "required", "description")
-DATASET_KEYS = ("required_columns", "allow_unexpected_columns", "max_duplicate_rows_pct",
+DATASET_KEYS = ("required_columns", "allow_unexpected_columns", "max_duplicate_rows_fraction",
                 "no_duplicate_rows", "row_count")
+#: deprecated key -> its name now (the old names said "pct" but always held a fraction)
+DEPRECATED_KEYS = {"max_out_of_range_pct": "max_out_of_range_fraction", "max_missing_pct": "max_missing_fraction",
+                   "max_duplicate_rows_pct": "max_duplicate_rows_fraction"}
 
 
 class _Where:
@@ -121,10 +129,20 @@ def _non_defaults(spec) -> dict:
             for f in fields(spec) if (v := getattr(spec, f.name)) != f.default}
 
 
-def _check_keys(where: _Where, d: dict, known: tuple) -> None:
-    for key in d:
-        if key not in known:
+def _check_keys(where: _Where, d: dict, known: tuple) -> tuple[dict, dict]:
+    """``(d with deprecated key names replaced by the current ones, {current name: name as written})``;
+    unknown keys are an error."""
+    out, written = {}, {}
+    for key, value in d.items():
+        new = DEPRECATED_KEYS.get(key, key)
+        if new not in known:
             raise where.error(str(key), "unknown key (known keys: " + ", ".join(known) + ")")
+        if new in out and out[new] != value:
+            raise where.error(new, f"is given twice, as '{new}' and as its deprecated name, with different "
+                                   f"values ({out[new]!r} and {value!r})")
+        out[new] = value
+        written[new] = str(key)
+    return out, written
 
 
 @dataclass(frozen=True)
@@ -133,8 +151,8 @@ class ColumnSpec:
 
     type: str | None = None
     range: tuple | None = None
-    max_out_of_range_pct: float = 0.01
-    max_missing_pct: float | None = None
+    max_out_of_range_fraction: float = 0.01
+    max_missing_fraction: float | None = None
     unique: bool = False
     allowed: tuple | None = None
     pattern: str | None = None
@@ -148,6 +166,16 @@ class ColumnSpec:
         """Only the keys that differ from the defaults, in schema-file form."""
         return _non_defaults(self)
 
+    @property
+    def max_missing_pct(self) -> float | None:
+        """Deprecated name of :attr:`max_missing_fraction` (it holds a fraction)."""
+        return self.max_missing_fraction
+
+    @property
+    def max_out_of_range_pct(self) -> float:
+        """Deprecated name of :attr:`max_out_of_range_fraction` (it holds a fraction)."""
+        return self.max_out_of_range_fraction
+
     @classmethod
     def from_dict(cls, name: str, d, source: str = "schema") -> "ColumnSpec":
         where = _Where(source, name)
@@ -157,7 +185,7 @@ class ColumnSpec:
             d = {"type": d}
         if not isinstance(d, dict):
             raise where.error(None, f"the rules must be a mapping of keys, got {d!r}")
-        _check_keys(where, d, COLUMN_KEYS)
+        d, written = _check_keys(where, d, COLUMN_KEYS)
         kw: dict[str, Any] = {}
         ctype = d.get("type")
         if ctype is not None:
@@ -165,9 +193,9 @@ class ColumnSpec:
                 raise where.error("type", f"unknown type {ctype!r} (use one of: {', '.join(TYPES)})")
             ctype = TYPE_ALIASES.get(ctype.lower(), ctype.lower())
             kw["type"] = ctype
-        for key in ("max_out_of_range_pct", "max_missing_pct"):
+        for key in ("max_out_of_range_fraction", "max_missing_fraction"):
             if d.get(key) is not None:
-                kw[key] = _fraction(where, key, d[key])
+                kw[key] = _fraction(where, written[key], d[key])
         for key in ("unique", "required"):
             if d.get(key) is not None:
                 kw[key] = _bool(where, key, d[key])
@@ -240,11 +268,16 @@ class DatasetSpec:
 
     required_columns: tuple = ()
     allow_unexpected_columns: bool = True
-    max_duplicate_rows_pct: float | None = None
+    max_duplicate_rows_fraction: float | None = None
     row_count: tuple | None = None
 
     def to_dict(self) -> dict:
         return _non_defaults(self)
+
+    @property
+    def max_duplicate_rows_pct(self) -> float | None:
+        """Deprecated name of :attr:`max_duplicate_rows_fraction` (it holds a fraction)."""
+        return self.max_duplicate_rows_fraction
 
     @classmethod
     def from_dict(cls, d, source: str = "schema") -> "DatasetSpec":
@@ -253,7 +286,7 @@ class DatasetSpec:
             return cls()
         if not isinstance(d, dict):
             raise where.error(None, f"must be a mapping of keys, got {d!r}")
-        _check_keys(where, d, DATASET_KEYS)
+        d, written = _check_keys(where, d, DATASET_KEYS)
         kw: dict[str, Any] = {}
         req = d.get("required_columns")
         if req is not None:
@@ -263,14 +296,14 @@ class DatasetSpec:
         if d.get("allow_unexpected_columns") is not None:
             kw["allow_unexpected_columns"] = _bool(where, "allow_unexpected_columns",
                                                    d["allow_unexpected_columns"])
-        if d.get("max_duplicate_rows_pct") is not None:
-            kw["max_duplicate_rows_pct"] = _fraction(where, "max_duplicate_rows_pct",
-                                                     d["max_duplicate_rows_pct"])
+        if d.get("max_duplicate_rows_fraction") is not None:
+            kw["max_duplicate_rows_fraction"] = _fraction(where, written["max_duplicate_rows_fraction"],
+                                                          d["max_duplicate_rows_fraction"])
         if d.get("no_duplicate_rows") is not None:
             if _bool(where, "no_duplicate_rows", d["no_duplicate_rows"]):
-                if kw.get("max_duplicate_rows_pct", 0.0) != 0.0:
-                    raise where.error("no_duplicate_rows", "contradicts max_duplicate_rows_pct")
-                kw["max_duplicate_rows_pct"] = 0.0
+                if kw.get("max_duplicate_rows_fraction", 0.0) != 0.0:
+                    raise where.error("no_duplicate_rows", "contradicts max_duplicate_rows_fraction")
+                kw["max_duplicate_rows_fraction"] = 0.0
         if d.get("row_count") is not None:
             lo, hi = _pair(where, "row_count", d["row_count"])
             lo = None if lo is None else _count(where, "row_count", lo)
@@ -287,7 +320,8 @@ def _is_extended(d: dict) -> bool:
     if isinstance(cols, dict) and all(isinstance(v, dict) or v is None for v in cols.values()):
         return True
     ds = d.get("dataset")
-    return "columns" not in d and isinstance(ds, dict) and bool(ds) and set(ds) <= set(DATASET_KEYS)
+    return "columns" not in d and isinstance(ds, dict) and bool(ds) \
+        and {DEPRECATED_KEYS.get(k, k) for k in ds} <= set(DATASET_KEYS)
 
 
 @dataclass(frozen=True)

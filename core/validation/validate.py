@@ -14,9 +14,9 @@ check              severity  fails when
 missing_column     critical  a required column (``required: true`` or ``required_columns``) is absent
 type_mismatch      critical  any non-missing value is not of the declared type (text in a numeric
                              column, 2.5 in an integer column, "maybe" in a boolean column)
-range              high/med  MORE than ``max_out_of_range_pct`` (default 1%) of all rows lie outside
+range              high/med  MORE than ``max_out_of_range_fraction`` (default 1%) of all rows lie outside
                              ``range``; "high" when more than 20% of rows do
-missing_values     high/med  the missing share exceeds ``max_missing_pct``; "high" above 20%
+missing_values     high/med  the missing share exceeds ``max_missing_fraction``; "high" above 20%
 uniqueness         high      ``unique: true`` and distinct non-missing values / rows < 0.95
 allowed_values     high      any value is not in ``allowed``
 pattern            medium    any value's text does not fully match ``pattern``
@@ -27,7 +27,7 @@ monotonic          medium    any value is smaller (increasing) / larger (decreas
 unexpected_column  low       ``allow_unexpected_columns: false`` and the table has a column the
                              schema does not name (with the default ``true`` nothing is reported)
 duplicate_rows     medium    the share of rows repeating an earlier row exceeds
-                             ``max_duplicate_rows_pct`` (``no_duplicate_rows`` means 0)
+                             ``max_duplicate_rows_fraction`` (``no_duplicate_rows`` means 0)
 row_count          high      the row count is outside ``row_count: [min, max]``
 =================  ========  =====================================================================
 
@@ -292,8 +292,8 @@ def validate(df, schema: Schema, *, kinds=None, progress=None, cancelled=None) -
             if name not in known:
                 violations.append(_column_level(name, "unexpected_column", "low", rows,
                                                 f"the column '{name}' is not in the schema"))
-    if ds.max_duplicate_rows_pct is not None:
-        v = _duplicate_rows(df, ds.max_duplicate_rows_pct)
+    if ds.max_duplicate_rows_fraction is not None:
+        v = _duplicate_rows(df, ds.max_duplicate_rows_fraction)
         if v is not None:
             violations.append(v)
     if ds.row_count is not None:

@@ -112,10 +112,11 @@ def edited_schema(schema: Schema, name: str, key: str, value) -> Schema:
         else:
             spec["range"] = [lo, hi]
     elif key == "max_missing_pct":
+        spec.pop("max_missing_pct", None)  # the deprecated name of max_missing_fraction
         if text:
-            spec["max_missing_pct"] = _number(str(text).rstrip("%").strip(), "max missing %") / 100
+            spec["max_missing_fraction"] = _number(str(text).rstrip("%").strip(), "max missing %") / 100
         else:
-            spec.pop("max_missing_pct", None)
+            spec.pop("max_missing_fraction", None)
     elif key == "unique":
         spec["unique"] = bool(value)
     elif key == "allowed":
