@@ -307,7 +307,7 @@ def test_schema_edits_are_checked_saved_and_restored(qtbot, env, files, tmp_path
     assert model.setData(model.index(1, 4), "5", Qt.EditRole)
     assert model.setData(model.index(0, 5), Qt.Checked, Qt.CheckStateRole)
     saved = store.schemas()["default"]["columns"]
-    assert saved["segment"]["allowed"] == ["a", "b"] and saved["income"]["max_missing_pct"] == 0.05
+    assert saved["segment"]["allowed"] == ["a", "b"] and saved["income"]["max_missing_fraction"] == 0.05
     assert saved["age"]["unique"] is True
     path = tmp_path / "schema.yaml"
     assert tab.validation.save_schema_file(str(path))
