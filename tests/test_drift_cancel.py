@@ -126,3 +126,16 @@ def test_classifier_result_matches_a_run_without_cancel_checks():
     plain = compute_drift(ref, cur, kinds, multivariate=True)
     checked = compute_drift(ref, cur, kinds, multivariate=True, cancelled=lambda: False, progress=lambda f: None)
     assert plain.multivariate == checked.multivariate and plain.multivariate["auc"] > 0.55
+
+
+def test_classifier_beside_the_statistics_answers_for_the_final_column_list():
+    from core.drift.multivariate import domain_classifier
+
+    ref, cur, kinds = _tables(rows=400)
+    ref["inf"] = np.inf  # present in both tables but no usable value: left out only once analysed
+    cur["inf"] = 1.0
+    kinds["inf"] = "numeric"
+    res = compute_drift(ref, cur, kinds, multivariate=True)
+    used = [c.name for c in res.columns if c.score is not None]
+    assert "inf" not in used and res.multivariate["columns"] == used
+    assert res.multivariate == domain_classifier(ref, cur, used, kinds)
