@@ -115,6 +115,7 @@ def test_scan_filter_preview_export_attach(qtbot, env, folder, tmp_path, monkeyp
     # attach as evidence: the dialog suggests Error handling first; the link is stored
     dialog = tab.attach_dialog()
     assert "Error handling" in dialog.list.currentItem().text() and dialog.ok_button.isEnabled()
+    assert "bare except" in dialog.note.text()
     item_id = dialog.selected_item_id()
     dialog.deleteLater()
     changed = []

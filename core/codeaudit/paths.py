@@ -44,5 +44,5 @@ def check(chunk: Chunk, path: str) -> list[Finding]:
         if style:
             shown = node.value if len(node.value) <= 70 else node.value[:67] + "..."
             out.append(Finding(path, chunk.cell, node.lineno, "absolute_path", "medium",
-                               f"hard-coded {style} path {shown!r}: it exists only on one machine", SUGGESTION))
+                               f"hard-coded {style} path \"{shown}\": it exists only on one machine", SUGGESTION))
     return out

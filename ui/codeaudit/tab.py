@@ -27,7 +27,7 @@ from ui.common.tasks import TaskBar, TaskQueue
 ERROR_STYLE = "color:#cf222e;font-weight:bold"
 HINT_STYLE = "color:#57606a"
 REQUIREMENT_NAMES = ("requirements.txt", "pyproject.toml")
-SEVERITY_CHOICES = (("All severities", "info"), ("High", "high"), ("Medium and above", "medium"),
+SEVERITY_CHOICES = (("All severities", "info"), ("High only", "high"), ("Medium and above", "medium"),
                     ("Low and above", "low"))
 
 
@@ -50,6 +50,8 @@ class CodeAuditTab(QWidget):
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("A folder, a .py file or an .ipynb notebook")
         self.path_edit.textChanged.connect(self._inputs_changed)
+        self.path_edit.editingFinished.connect(lambda: self.set_path(self.path_edit.text().strip()))
+        self.path_edit.returnPressed.connect(self.scan)
         self.folder_button = QPushButton("Folder...")
         self.folder_button.clicked.connect(self.choose_folder)
         self.file_button = QPushButton("File...")
@@ -85,7 +87,7 @@ class CodeAuditTab(QWidget):
         self.model = FindingsModel(self)
         self.proxy = FindingsFilter(self)
         self.proxy.setSourceModel(self.model)
-        self.table = read_only_table(self.proxy, (70, 200, 45, 45, 150), row_height=22)
+        self.table = read_only_table(self.proxy, (70, 180, 45, 45, 160), row_height=22)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.AscendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -137,8 +139,9 @@ class CodeAuditTab(QWidget):
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.preview)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1000, 580])
         self.splitter = splitter
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label, 1)
@@ -157,7 +160,10 @@ class CodeAuditTab(QWidget):
     # ------------------------------------------------------------------ inputs
     def set_path(self, path: str) -> None:
         """Choose the code to scan (as the Folder.../File... dialogs do); finds a requirements file beside it."""
-        self.path_edit.setText(str(path))
+        if not path:
+            return
+        if self.path_edit.text() != str(path):
+            self.path_edit.setText(str(path))
         folder = Path(path) if Path(path).is_dir() else Path(path).parent
         if not self.req_edit.text() or self.req_edit.text() == self._auto_requirements:
             found = next((folder / n for n in REQUIREMENT_NAMES if (folder / n).is_file()), None)
