@@ -46,8 +46,11 @@ class AttachCanaryDialog(QDialog):
         self.ok_button = buttons.button(QDialogButtonBox.Ok)
         self.ok_button.setEnabled(self.list.currentRow() >= 0)
         self.list.currentRowChanged.connect(lambda r: self.ok_button.setEnabled(r >= 0))
-        text = QLabel(f"Link canary run #{run_id} ({summary}) to a checklist item. Items about canarying and "
-                      "rolling back are marked ★ and listed first.")
+        suggested = any(rank(item) < 2 for item in items)
+        hint = ("Items about canarying and rolling back are marked ★ and listed first." if suggested else
+                "No item of this checklist is about canarying or rolling back: choose the closest one, or add "
+                "one on the Checklist tab first.")
+        text = QLabel(f"Link canary run #{run_id} ({summary}) to a checklist item. {hint}")
         text.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addWidget(text)
