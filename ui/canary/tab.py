@@ -301,7 +301,8 @@ class CanaryTab(QWidget):
             ys = [s["pos"][1] for s in spots]
             span = max(max(xs) - min(xs), 0.05 * max(xs), 1.0)
             self.mc_plot.setXRange(min(xs) - 0.08 * span, max(xs) + 0.2 * span, padding=0)
-            self.mc_plot.setYRange(0, max(max(ys) * 1.2, 5.0), padding=0)
+            top = max(max(ys) * 1.2, 5.0)
+            self.mc_plot.setYRange(-0.04 * top, top, padding=0)
 
     # --------------------------------------------------------------- evidence
     def attach_dialog(self) -> AttachCanaryDialog | None:
