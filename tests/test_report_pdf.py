@@ -5,13 +5,14 @@ The text checks read the PDF back with poppler's ``pdftotext`` (skipped where it
 plan and column tests check the layout functions directly and need only Qt.
 """
 
+import json
 import re
 import shutil
 import subprocess
 
 import pytest
 
-from core.report import build_report, render_html, write_data
+from core.report import build_report, content_id_of, render_html, report_json, write_data
 from test_report import make_sample, record_real_runs
 from ui.report import pdf
 
@@ -68,6 +69,21 @@ def test_pdf_footer_plumbing_gives_the_writer_name_id_and_head(sample, tmp_path)
     assert pdf.footer_lines(seen, 2, 9) == ("Preflight report: Fraud scoring Q3", "page 2 of 9",
                                             f"Report content ID (SHA-256) {data.content_id}",
                                             f"Audit chain head {seen['audit_head']}")
+
+
+def test_content_id_ignores_the_generation_time_and_follows_every_change(sample):
+    first = build_report(sample, generated_utc="2025-05-01T00:00:00Z")
+    again = build_report(sample, generated_utc="2026-06-02T10:00:00Z")
+    assert len(first.content_id) == 64 and first.content_id == again.content_id
+    doc = report_json(again)
+    assert doc["content_id"] == first.content_id == content_id_of(doc)
+    assert content_id_of(json.loads(json.dumps(doc).replace("Fraud scoring Q3", "Fraud scoring Q4"))) \
+        != first.content_id                                  # the ID is recomputable and binds the content
+    html_text = render_html(again)
+    footer = html_text[html_text.index('<p class="footer">'):]
+    assert first.content_id in footer and sample.verify_audit().head_hash in footer
+    sample.update_item(sample.items()[1].id, notes="one more note")
+    assert build_report(sample, generated_utc="2025-05-01T00:00:00Z").content_id != first.content_id
 
 
 # ---------------------------------------------------------------------------- the layout, directly

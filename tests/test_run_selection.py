@@ -6,6 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.assessment.counted import counted_run, counted_runs, runs_that_count
+from core.report import build_report, render_html, report_json
+from test_report import make_sample, record_real_runs
 
 
 def run(rid, kind="drift", finished="2025-01-01T00:00:00Z", excluded=False):
@@ -74,6 +76,59 @@ def test_runs_that_count_keeps_one_run_per_kind_for_the_model_card():
     assert latest_run(kept, "drift")[0]["id"] == 1 and latest_run(runs, "drift")[0]["id"] == 2
     only_drift = runs_that_count(runs, links, None, kinds=["drift"])
     assert [r["id"] for r in only_drift] == [1, 4, 5]                    # others kept, the left-out one dropped
+
+
+# ---------------------------------------------------------------------------- the report
+
+@pytest.fixture
+def sample(tmp_path):
+    store = make_sample(tmp_path)
+    yield store
+    store.close()
+
+
+def _gate(data, key):
+    return next(c for c in data.verdict["checks"] if c["key"] == key)
+
+
+def test_the_verdict_uses_the_chosen_run_and_the_report_names_it(sample, tmp_path):
+    # a later exploratory run on unrelated, undrifted files: newest, but not linked as evidence
+    later_drift, later_validation = record_real_runs(sample, tmp_path / "exploratory", drifted=False)
+    data = build_report(sample)
+    assert _gate(data, "drift")["run_id"] == 1 and _gate(data, "drift")["state"] == "fail"   # linked beats newest
+    assert _gate(data, "validation")["run_id"] == later_validation                          # newest: passes
+    assert _gate(data, "validation")["state"] == "pass"
+    sample.set_counted_run("validation", 2)
+    sample.set_counted_run("drift", later_drift)
+    data = build_report(sample)
+    assert _gate(data, "validation")["run_id"] == 2 and _gate(data, "validation")["state"] == "fail"
+    assert _gate(data, "drift")["run_id"] == later_drift and _gate(data, "drift")["state"] == "warn"
+    assert data.counted_runs["drift"] == {"run_id": later_drift, "basis": "chosen",
+                                          "text": f"run #{later_drift} (chosen explicitly)"}
+    text = render_html(data)
+    assert f"<b>Data drift</b> gate: run #{later_drift} (chosen explicitly)" in text
+    assert "<b>Data validation</b> gate: run #2 (chosen explicitly)" in text
+    assert report_json(data)["counted_runs"]["validation"]["run_id"] == 2
+
+
+def test_a_run_left_out_of_the_report_stays_in_the_json_copy(sample, tmp_path):
+    later_drift, later_validation = record_real_runs(sample, tmp_path / "exploratory", drifted=False)
+    sample.set_run_excluded(later_drift, True)
+    sample.set_run_excluded(later_validation, True)
+    data = build_report(sample)
+    text = render_html(data)
+    assert f'id="run-{later_drift}"' not in text and f'id="run-{later_validation}"' not in text
+    assert 'id="run-1"' in text and 'id="run-2"' in text
+    assert f"Left out of this report: runs #{later_drift} (drift), #{later_validation} (validation)" in text
+    manifest = text[text.index('id="manifest"'):]
+    assert "exploratory" not in manifest and "data/train.csv" in manifest
+    assert _gate(data, "validation")["run_id"] == 2                 # a left-out run never counts
+    doc = report_json(data)
+    assert [(r["id"], r["excluded_from_report"]) for r in doc["runs"]] == [
+        (1, False), (2, False), (later_drift, True), (later_validation, True)]
+    assert [r["excluded_from_report"] for r in doc["manifest"]["runs"]] == [False, False, True, True]
+    assert any(e["entity"] == f"run:{later_drift}" and e["after"] == {"excluded_from_report": True}
+               for e in doc["audit"]["events"])
 
 
 # ---------------------------------------------------------------------------- the run history's actions (GUI)

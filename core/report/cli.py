@@ -36,7 +36,7 @@ def cmd_report(args) -> int:
     if args.json:
         emit_json({"file": str(args.file), "out": str(out), "format": FORMATS[suffix].lower(),
                    "bytes": out.stat().st_size, "status": verdict["status"], "ready": verdict["ready"],
-                   "stage": verdict["stage"], "reasons": verdict["reasons"]})
+                   "stage": verdict["stage"], "reasons": verdict["reasons"], "content_id": data.content_id})
     else:
         print(f"wrote {out} ({FORMATS[suffix]}, {out.stat().st_size:,} bytes); verdict: {verdict['headline']}")
     return 0

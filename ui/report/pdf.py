@@ -51,8 +51,6 @@ def _ensure_app():
 
 def _cell_words(cell):
     """``(text, font)`` of every word of a table cell."""
-    from PySide6.QtGui import QTextCursor  # noqa: F401 - Qt is loaded by the caller
-
     block = cell.firstCursorPosition().block()
     end = cell.lastCursorPosition().position()
     while block.isValid() and block.position() <= end:
