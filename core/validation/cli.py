@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.cli.output import emit_json, fmt_num, optional_assessment, table
+from core.cli.output import emit_json, optional_assessment, table
 
 
 def register(sub) -> None:
@@ -23,6 +23,7 @@ def register(sub) -> None:
 def cmd_validate(args) -> int:
     from core.data.kinds import parse_kind_overrides
     from core.validation import run as validation_run
+    from core.validation.labels import check_label, share_text, threshold_text, value_text
     from core.validation.schema import Schema, load_schema, save_schema
 
     overrides = parse_kind_overrides(args.categorical, args.numeric) or None
@@ -39,13 +40,14 @@ def cmd_validate(args) -> int:
     if args.json:
         emit_json(result)
     else:
-        rows = [[v["column"] or "(dataset)", v["check"], v["severity"], v["count"], fmt_num(v["fraction"], 4),
-                 fmt_num(v["threshold"]), ", ".join(f"row {e['row']}: {e['value']!r}" for e in v["examples"][:3])]
+        rows = [[v["column"] or "(dataset)", check_label(v["check"]), v["severity"], v["count"],
+                 share_text(v["fraction"]), threshold_text(v["check"], v["threshold"]),
+                 ", ".join(f"row {e['row']}: {value_text(e['value'])}" for e in v["examples"][:3])]
                 for v in result["violations"]]
         print(f"{args.data}: {result['rows']} rows, {len(rows)} violation(s) -> "
               f"{'PASSED' if result['passed'] else 'FAILED'}")
         if rows:
-            print(table(rows, ["column", "check", "severity", "count", "fraction", "threshold", "examples"]))
+            print(table(rows, ["column", "check", "severity", "count", "share", "limit", "examples"]))
         if run_id is not None:
             print(f"recorded as run #{run_id}")
     return 0 if result["passed"] else 1
