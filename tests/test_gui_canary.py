@@ -41,10 +41,13 @@ def test_a_simulation_fills_the_timeline_log_and_monte_carlo(qtbot, env):
     assert not errors
     (run,) = store.runs("canary")
     assert tab.shown_run_id == run["id"] and "ROLLED BACK" in tab.headline.text()
-    # the timeline plays back step by step, then holds every step
-    assert tab.timeline.animating and tab.timeline.shown < len(run["result"]["steps"])
-    qtbot.waitUntil(lambda: not tab.timeline.animating, timeout=10000)
     steps = len(run["result"]["steps"])
+    # the timeline plays back step by step (replayed here without the event loop, so no timing is involved)
+    tab.timeline.show_steps(run["result"]["steps"], animate=True)
+    assert tab.timeline.animating and tab.timeline.shown == 1 and len(tab.timeline.split_curve.getData()[1]) == 1
+    tab.timeline._tick()
+    assert tab.timeline.shown == 2
+    qtbot.waitUntil(lambda: not tab.timeline.animating, timeout=10000)
     x, y = tab.timeline.split_curve.getData()
     assert len(y) == steps
     assert len(tab.timeline.cand_curve.getData()[0]) == steps - 1  # no candidate rate at the weight-0 start step
