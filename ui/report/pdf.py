@@ -84,7 +84,7 @@ def fit_table_columns(doc, width: float | None = None) -> int:
     longest word of up to :data:`SHORT_WORD` characters (plus the cell padding);
     the other percentage columns give up what they have beyond their own minimum.
     """
-    from PySide6.QtGui import QFontMetricsF, QTextLength, QTextTable
+    from PySide6.QtGui import QTextTable
 
     width = float(width or doc.textWidth())
     changed = 0
@@ -97,61 +97,80 @@ def fit_table_columns(doc, width: float | None = None) -> int:
                 tables.setdefault(id(frame), frame)
             frame = frame.parentFrame()
         block = block.next()
-    for table in tables.values():
+    plans = [(table, _column_plan(doc, table, width)) for table in tables.values()]  # measure first, then change
+    for table, cons in plans:
+        if cons is None:
+            continue
         fmt = table.format()
-        cols = table.columns()
-        cons = list(fmt.columnWidthConstraints())
-        if len(cons) < cols:
-            cons += [QTextLength()] * (cols - len(cons))
-        head, need, natural = [0.0] * cols, [0.0] * cols, [0.0] * cols
-        for row in range(table.rows()):
-            for col in range(cols):
-                cell = table.cellAt(row, col)
-                if cell.column() != col or cell.columnSpan() > 1:
-                    continue
-                words = list(_cell_words(cell))
-                if words:
-                    line = QFontMetricsF(words[0][1]).horizontalAdvance(" ".join(w for w, _f in words))
-                    natural[col] = max(natural[col], min(line, NATURAL_CAP) + _CELL_PAD)
-                for word, font in words:
-                    if len(word) <= SHORT_WORD:
-                        w = QFontMetricsF(font).horizontalAdvance(word) + _CELL_PAD
-                        need[col] = max(need[col], w)
-                        if row < max(1, fmt.headerRowCount()):
-                            head[col] = max(head[col], w)
-        pct = {c: cons[c].rawValue() for c in range(cols) if cons[c].type() == QTextLength.PercentageLength}
-        if not pct:
-            continue
-        base = _table_width(doc, table) or width
-        need_pct = [100.0 * n / base for n in need]
-        head_pct = [100.0 * n / base for n in head]
-        if sum(need_pct) > 100.0 and sum(head_pct) < 100.0:
-            # not every short word fits: header words first, data words as far as they go
-            f = (100.0 - sum(head_pct)) / (sum(need_pct) - sum(head_pct))
-            need_pct = [h + (n - h) * f for h, n in zip(head_pct, need_pct)]
-        free = [c for c in range(cols) if c not in pct]
-        want = {c: max(p, need_pct[c]) for c, p in pct.items()}
-        # columns without a width share what is left, but get at least their longest short word
-        rest = max(0.0, 100.0 - sum(want.values()))
-        spread = sum(natural[c] for c in free) or 1.0
-        for c in free:
-            want[c] = max(need_pct[c], rest * (natural[c] or 1.0) / spread)
-        excess = sum(want.values()) - 100.0
-        if excess > 0:
-            slack = {c: want[c] - need_pct[c] for c in want if want[c] > need_pct[c]}
-            total = sum(slack.values())
-            if total > 0:
-                cut = min(1.0, excess / total)
-                want = {c: want[c] - slack.get(c, 0.0) * cut for c in want}
-        pct.update({c: -1.0 for c in free})
-        if all(abs(want[c] - pct[c]) < 1e-6 for c in pct):
-            continue
-        for c, value in want.items():
-            cons[c] = QTextLength(QTextLength.PercentageLength, value)
         fmt.setColumnWidthConstraints(cons)
         table.setFormat(fmt)
         changed += 1
     return changed
+
+
+def _column_plan(doc, table, width: float):
+    """The new column width constraints of ``table`` (None when they need not change)."""
+    from PySide6.QtGui import QFontMetricsF, QTextLength
+
+    fmt = table.format()
+    cols = table.columns()
+    cons = list(fmt.columnWidthConstraints())
+    if len(cons) < cols:
+        cons += [QTextLength()] * (cols - len(cons))
+    head, need, natural = [0.0] * cols, [0.0] * cols, [0.0] * cols
+    metrics = {}
+
+    def advance(text, font) -> float:
+        key = font.key()
+        if key not in metrics:
+            metrics[key] = QFontMetricsF(font)
+        return metrics[key].horizontalAdvance(text)
+
+    for row in range(table.rows()):
+        for col in range(cols):
+            cell = table.cellAt(row, col)
+            if cell.column() != col or cell.columnSpan() > 1:
+                continue
+            words = list(_cell_words(cell))
+            if words:
+                line = advance(" ".join(w for w, _f in words), words[0][1])
+                natural[col] = max(natural[col], min(line, NATURAL_CAP) + _CELL_PAD)
+            for word, font in words:
+                if len(word) <= SHORT_WORD:
+                    w = advance(word, font) + _CELL_PAD
+                    need[col] = max(need[col], w)
+                    if row < max(1, fmt.headerRowCount()):
+                        head[col] = max(head[col], w)
+    pct = {c: cons[c].rawValue() for c in range(cols) if cons[c].type() == QTextLength.PercentageLength}
+    if not pct:
+        return None
+    base = _table_width(doc, table) or width
+    need_pct = [100.0 * n / base for n in need]
+    head_pct = [100.0 * n / base for n in head]
+    if sum(need_pct) > 100.0 and sum(head_pct) < 100.0:
+        # not every short word fits: header words first, data words as far as they go
+        f = (100.0 - sum(head_pct)) / (sum(need_pct) - sum(head_pct))
+        need_pct = [h + (n - h) * f for h, n in zip(head_pct, need_pct)]
+    free = [c for c in range(cols) if c not in pct]
+    want = {c: max(p, need_pct[c]) for c, p in pct.items()}
+    # columns without a width share what is left, but get at least their longest short word
+    rest = max(0.0, 100.0 - sum(want.values()))
+    spread = sum(natural[c] for c in free) or 1.0
+    for c in free:
+        want[c] = max(need_pct[c], rest * (natural[c] or 1.0) / spread)
+    excess = sum(want.values()) - 100.0
+    if excess > 0:
+        slack = {c: want[c] - need_pct[c] for c in want if want[c] > need_pct[c]}
+        total = sum(slack.values())
+        if total > 0:
+            cut = min(1.0, excess / total)
+            want = {c: want[c] - slack.get(c, 0.0) * cut for c in want}
+    pct.update({c: -1.0 for c in free})
+    if all(abs(want[c] - pct[c]) < 1e-6 for c in pct):
+        return None
+    for c, value in want.items():
+        cons[c] = QTextLength(QTextLength.PercentageLength, value)
+    return cons
 
 
 def _is_heading(block) -> bool:
@@ -162,10 +181,10 @@ def _rect(doc, block):
     return doc.documentLayout().blockBoundingRect(block)
 
 
-def _relayout(doc) -> None:
-    """Lay the whole document out again (Qt's incremental relayout leaves later blocks where they were)."""
-    doc.markContentsDirty(0, doc.characterCount())
-    doc.documentLayout().documentSize()
+def _relayout(doc, start: int = 0) -> None:
+    """Lay the document out again from ``start`` (Qt's own relayout after a format change leaves later blocks
+    where they were)."""
+    doc.markContentsDirty(start, doc.characterCount() - start)  # laid out lazily, as far as positions are asked
 
 
 def _first_orphan(doc, block, page_height: float, keep: float):
@@ -209,7 +228,7 @@ def keep_headings_with_next(doc, page_height: float, keep: float = KEEP) -> list
         fmt.setPageBreakPolicy(QTextFormat.PageBreak_AlwaysBefore)
         QTextCursor(orphan).mergeBlockFormat(fmt)
         moved.append(orphan.text())
-        _relayout(doc)
+        _relayout(doc, orphan.position())
         block = orphan.next()
 
 
