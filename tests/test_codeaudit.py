@@ -115,6 +115,8 @@ def test_magic_numbers_in_comparisons_not_indices_defaults_or_small_values():
     ("connect(user='a', api_key='zq81hd7s')", "assigned to 'api_key'"),
     ("cfg = {'client_secret': 'p4ssw0rd-x'}", "assigned to 'client_secret'"),
     ("x = 'kF9dQ2mZ7vB4nX1cL8wR3tY6uP0sA5hJ'", "high-entropy"),
+    ("x = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'", "JSON web"),
+    ("cfg = {'apiKey': 'zq81hd7s'}", "assigned to 'apiKey'"),
 ])
 def test_each_kind_of_secret_is_high_and_redacted(line, what):
     scan = scan_python(line + "\n", "s.py")
@@ -122,17 +124,21 @@ def test_each_kind_of_secret_is_high_and_redacted(line, what):
     assert len(found) == 1 and found[0].severity == "high" and what in found[0].message
     assert len(scan.redactions) == 1
     for token in ("AKIAIOSFODNN7EXAMPLE", "eyJhbGciOiJIUzI1NiJ9", "MIIEow", "hunter2", "zq81hd7s", "p4ssw0rd",
-                  "kF9dQ2mZ"):
+                  "kF9dQ2mZ", "dozjgNryP4J3"):
         assert token not in found[0].message
     masked = secrets.mask((line + "\n").split("\n"), [(r.line, r.col, r.end_line, r.end_col)
                                                        for r in scan.redactions])
-    for token in ("AKIAIOSFODNN7EXAMPLE", "eyJhbGciOiJIUzI1NiJ9", "hunter2", "zq81hd7s", "p4ssw0rd", "kF9dQ2mZ"):
+    for token in ("AKIAIOSFODNN7EXAMPLE", "eyJhbGciOiJIUzI1NiJ9", "hunter2", "zq81hd7s", "p4ssw0rd", "kF9dQ2mZ",
+                  "dozjgNryP4J3"):
         assert token not in "\n".join(masked)
 
 
 @pytest.mark.parametrize("line", ["password = ''", "token = os.environ['TOKEN']", "password = 'changeme'",
                                   "secret_label = 'Secret in a literal'", "sha = 'e3b0c44298fc1c149afbf4c8996fb924'",
-                                  "token = '${TOKEN}'"])
+                                  "token = '${TOKEN}'", "token_type = 'bare-quoted-string'",
+                                  "auth_header = 'Proxy-Authorization'",
+                                  "chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'",
+                                  "p = '/root/.pyenv/versions/3.11.7/lib/python3.11/config-3.11-x86_64-linux-gnu'"])
 def test_placeholders_prose_and_hex_hashes_are_not_secrets(line):
     assert kinds(scan_python(line + "\n", "s.py").findings, "secret") == []
 

@@ -1,7 +1,8 @@
-"""Secrets in literals: AWS keys, bearer tokens, private keys, password/token assignments, high-entropy strings.
+"""Secrets in literals: AWS keys, bearer tokens, JSON web tokens, private keys, password/token assignments and
+high-entropy strings.
 
-A literal bound to a secret-like name (``password = "..."``, ``f(token="...")``, ``{"api_key": "..."}``)
-counts when it is at least 4 characters, has no whitespace (prose is not a password) and is not a
+A literal bound to a name that ends in a secret word (``password = "..."``, ``f(token="...")``,
+``{"api_key": "..."}``; not ``token_type``) counts when it is at least 4 characters, has no whitespace (prose is not a password) and is not a
 placeholder or a template (``"changeme"``, ``"${TOKEN}"``).
 
 A secret is high severity.  Its value never leaves this module: messages say what was found and
@@ -22,10 +23,14 @@ from core.codeaudit.model import Chunk, Finding, Redaction, string_constants
 
 _AWS_KEY = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")
 _BEARER = re.compile(r"\bBearer\s+[A-Za-z0-9\-._~+/]{16,}=*", re.IGNORECASE)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-_SECRET_NAME = re.compile(r"(?:^|_|\b)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api_?key|apikey|access_?key|"
-                          r"auth(?:_?key)?|credentials?|private_?key|client_?secret)(?:$|_|\b)", re.IGNORECASE)
-_TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-.]+$")
+_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "credential",
+                           "credentials"})
+_SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("secret", "key"), ("private", "key"), ("auth", "key"),
+                           ("client", "secret"), ("auth", "token"), ("signing", "key"), ("encryption", "key")})
+_NAME_PARTS = re.compile(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])")
+_RUN = re.compile(r"[A-Za-z0-9+/]+")
 PLACEHOLDERS = frozenset({"", "none", "null", "changeme", "change-me", "password", "secret", "token", "xxx", "todo",
                           "<password>", "<token>", "your-token-here", "your_api_key", "..."})
 
@@ -45,9 +50,35 @@ def entropy(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
 
 
+def _ascending_run(text: str, length: int = 5) -> bool:
+    """Whether ``text`` holds ``length`` characters in a row that follow each other (``abcde``, ``01234``):
+    an alphabet or character set, not a random key."""
+    run = 1
+    for a, b in zip(text, text[1:]):
+        run = run + 1 if ord(b) - ord(a) == 1 else 1
+        if run >= length:
+            return True
+    return False
+
+
 def _high_entropy(text: str) -> bool:
-    return (len(text) >= ENTROPY_MIN_LENGTH and bool(_TOKENISH.match(text)) and any(c.isdigit() for c in text)
-            and any(c.isalpha() for c in text) and entropy(text) >= ENTROPY_BITS)
+    """A run of at least 24 base64 characters (letters, digits, ``+``, ``/``) with letters and digits and
+    at least 4.5 bits of entropy a character; paths and character sets are left out."""
+    for run in _RUN.findall(text):
+        if len(run) < ENTROPY_MIN_LENGTH or _ascending_run(run) or run.count("/") > len(run) // 8:
+            continue
+        if any(c.isdigit() for c in run) and any(c.isalpha() for c in run) and entropy(run) >= ENTROPY_BITS:
+            return True
+    return False
+
+
+def secret_name(name: str | None) -> bool:
+    """Whether a variable, keyword or key name says it holds a secret: it ends in a secret word
+    (``password``, ``db_token``, ``apiKey``, ``CLIENT_SECRET``), not merely contains one (``token_type``)."""
+    parts = [p.lower() for p in _NAME_PARTS.split(name or "") if p]
+    if not parts:
+        return False
+    return parts[-1] in _SECRET_WORDS or (len(parts) >= 2 and (parts[-2], parts[-1]) in _SECRET_PAIRS)
 
 
 def _name_of(target) -> str | None:
@@ -86,11 +117,13 @@ def classify(text: str, bound_to: str | None = None) -> str | None:
         return "an AWS access key"
     if _BEARER.search(text):
         return "a bearer token"
+    if _JWT.search(text):
+        return "a JSON web token"
     value = text.strip()
-    if bound_to and _SECRET_NAME.search(bound_to) and value.lower() not in PLACEHOLDERS and len(value) >= 4 \
+    if secret_name(bound_to) and value.lower() not in PLACEHOLDERS and len(value) >= 4 \
             and not any(c.isspace() for c in value) and not value.startswith(("$", "{", "<", "%")):
         return f"a literal assigned to {bound_to!r}"
-    if _high_entropy(text.strip()):
+    if _high_entropy(value):
         return "a high-entropy string (a key or token?)"
     return None
 
