@@ -92,6 +92,11 @@ def test_a_windows_path_is_quoted_as_written():
     assert '"C:\\Users\\ana\\churn.csv"' in kinds(result.findings, "absolute_path")[0].message
 
 
+def test_control_characters_of_a_path_are_not_echoed():
+    message = kinds(scan_text('open("/home/a/\x1b[31mred.csv")\n').findings, "absolute_path")[0].message
+    assert "\x1b" not in message and "/home/a/?[31mred.csv" in message
+
+
 def test_paths_in_docstrings_are_not_findings_but_fstring_parts_are():
     result = scan_text('"""Reads /home/ana/data.csv."""\nopen(f"/home/{user}/data.csv")\n')
     paths = kinds(result.findings, "absolute_path")

@@ -42,7 +42,8 @@ def check(chunk: Chunk, path: str) -> list[Finding]:
     for node in string_constants(chunk):
         style = path_style(node.value)
         if style:
-            shown = node.value if len(node.value) <= 70 else node.value[:67] + "..."
+            text = "".join(c if c.isprintable() else "?" for c in node.value)
+            shown = text if len(text) <= 70 else text[:67] + "..."
             out.append(Finding(path, chunk.cell, node.lineno, "absolute_path", "medium",
                                f"hard-coded {style} path \"{shown}\": it exists only on one machine", SUGGESTION))
     return out
