@@ -17,7 +17,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 
-from core.codeaudit.model import Finding
+from core.codeaudit.model import Finding, printable
 
 IMPORT_TO_DIST = {
     "sklearn": ("scikit-learn",), "cv2": ("opencv-python", "opencv-python-headless", "opencv-contrib-python",
@@ -85,7 +85,7 @@ def _requirement(spec: str, line: int | None) -> Requirement:
     if not _PEP508.match(spec):
         raise NotARequirement(f"line {line} is not a requirement (a name, optional [extras], version "
                               "specifiers and ; markers)" if line else "an entry is not a requirement")
-    shown = _URL_CREDENTIALS.sub(r"\1***@", spec.strip())
+    shown = printable(_URL_CREDENTIALS.sub(r"\1***@", spec.strip()), 80)
     return Requirement(_NAME.match(spec).group(1), shown, line, _pinned(spec))
 
 

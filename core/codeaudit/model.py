@@ -78,6 +78,12 @@ class Chunk:
         return cls(cell, source, tree, tuple(ast.walk(tree)))
 
 
+def printable(text: str, limit: int = 70) -> str:
+    """``text`` for a message: control characters as ``?`` (nothing reaches a terminal as an escape), shortened."""
+    text = "".join(c if c.isprintable() else "?" for c in str(text))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def dotted(node) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts = []

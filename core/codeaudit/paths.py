@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from core.codeaudit.model import Chunk, Finding, string_constants
+from core.codeaudit.model import Chunk, Finding, printable, string_constants
 
 ROOTS = ("home", "Users", "mnt", "media", "data", "tmp", "opt", "var", "srv", "etc", "usr", "root", "Volumes",
          "private", "workspace", "content", "kaggle", "dbfs", "gpfs", "scratch", "lustre", "net")
@@ -42,8 +42,7 @@ def check(chunk: Chunk, path: str) -> list[Finding]:
     for node in string_constants(chunk):
         style = path_style(node.value)
         if style:
-            text = "".join(c if c.isprintable() else "?" for c in node.value)
-            shown = text if len(text) <= 70 else text[:67] + "..."
+            shown = printable(node.value)
             out.append(Finding(path, chunk.cell, node.lineno, "absolute_path", "medium",
                                f"hard-coded {style} path \"{shown}\": it exists only on one machine", SUGGESTION))
     return out

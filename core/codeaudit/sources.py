@@ -18,7 +18,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from core.codeaudit.model import Chunk, Finding
+from core.codeaudit.model import Chunk, Finding, printable
 from core.codeaudit.secrets import contains_secret
 
 #: cell magics whose body is still Python
@@ -57,7 +57,7 @@ def _magic_finding(path: str, cell: int | None, line: int, text: str) -> Finding
     if contains_secret(stripped):
         shown = "(a line holding a secret, redacted)"
     else:
-        shown = stripped if len(stripped) <= 60 else stripped[:57] + "..."
+        shown = printable(stripped, 60)
     return Finding(path, cell, line, "magic_command", "info", f"IPython line set aside: {shown}", suggestion)
 
 
