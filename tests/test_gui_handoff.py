@@ -381,7 +381,12 @@ def test_audit_view_shows_events_and_chain(qtbot, env):
     assert '"model_version": "3.1.0"' in view.after.toPlainText()
     assert '"model_version": null' in view.before.toPlainText()
     view.filter.setText("sign_failed")
-    assert view.proxy.rowCount() == 0
+    assert view.model.rowCount() == 0
+    view.filter.setText("MODEL_VERSION")  # any column, any case
+    assert view.model.rowCount() == 0
+    view.filter.setText("HANDOFF")
+    assert 0 < view.model.rowCount() < len(store.audit_events())
+    assert all(e["entity"] == "handoff" for e in view.model.shown)
 
 
 def test_shutdown_saves_pending_text_and_opening_another_file_resets(qtbot, env, tmp_path):

@@ -68,11 +68,17 @@ class Worker(QRunnable):
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def _emit(self, name: str, *args) -> None:
+        try:
+            getattr(self.signals, name).emit(*args)
+        except RuntimeError:  # the window was torn down while this worker ran: nobody is listening
+            self._cancel.set()
+
     def _progress(self, fraction: float) -> None:
         now = time.monotonic()
         if fraction >= 1.0 or now - self._last_emit > 0.05:  # at most ~20 updates a second
             self._last_emit = now
-            self.signals.progress.emit(max(0.0, min(1.0, float(fraction))))
+            self._emit("progress", max(0.0, min(1.0, float(fraction))))
 
     def run(self) -> None:  # runs on a pool thread
         try:
@@ -81,20 +87,20 @@ class Worker(QRunnable):
                 kwargs.update(progress=self._progress, cancelled=self.is_cancelled)
             result = self.fn(*self.args, **kwargs)
             if self._cancel.is_set():
-                self.signals.cancelled.emit()
+                self._emit("cancelled")
             else:
-                self.signals.result.emit(result)
+                self._emit("result", result)
         except Cancelled:
-            self.signals.cancelled.emit()
+            self._emit("cancelled")
         except PreflightError as exc:
-            self.signals.error.emit(str(exc))
+            self._emit("error", str(exc))
         except MemoryError:
-            self.signals.error.emit("not enough memory for this input")
+            self._emit("error", "not enough memory for this input")
         except Exception as exc:  # a bug: report it rather than crash the window
             traceback.print_exc()
-            self.signals.error.emit(f"unexpected error: {type(exc).__name__}: {exc}")
+            self._emit("error", f"unexpected error: {type(exc).__name__}: {exc}")
         finally:
-            self.signals.finished.emit()
+            self._emit("finished")
 
 
 def start(worker: Worker) -> Worker:

@@ -1,10 +1,15 @@
-"""Audit log viewer: every event of the hash chain, its before/after data, and the chain state."""
+"""Audit log viewer: every event of the hash chain, its before/after data, and the chain state.
+
+An assessment can hold tens of thousands of events, so the model sorts and
+filters its Python list itself (one pass) instead of through a proxy model
+that would call back into Python for every comparison.
+"""
 
 from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
@@ -30,24 +35,52 @@ def pretty_json(value) -> str:
 class AuditModel(ListTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.events: list[dict] = []
+        self.events: list[dict] = []  # all events, in seq order
+        self.shown: list[dict] = []   # the rows on screen: filtered and sorted
         self.first_bad_seq: int | None = None
+        self.filter_text = ""
+        self.sort_column, self.sort_order = 0, Qt.DescendingOrder
+        self._haystacks: list[str] = []
 
     def set_events(self, events: list[dict], first_bad_seq: int | None = None) -> None:
         self.beginResetModel()
         self.events = list(events)
         self.first_bad_seq = first_bad_seq
+        self._haystacks = [" ".join(str(e.get(key) or "") for key, _label in COLUMNS).lower() for e in self.events]
+        self._arrange()
         self.endResetModel()
+
+    def set_filter(self, text: str) -> None:
+        self.beginResetModel()
+        self.filter_text = text.strip().lower()
+        self._arrange()
+        self.endResetModel()
+
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self.sort_column, self.sort_order = column, order
+        self._arrange()
+        self.layoutChanged.emit()
+
+    def _arrange(self) -> None:
+        needle = self.filter_text
+        rows = [e for e, hay in zip(self.events, self._haystacks) if needle in hay] if needle else list(self.events)
+        key = COLUMNS[self.sort_column][0]
+        if key == "seq":
+            rows.sort(key=lambda e: e.get("seq") or 0, reverse=self.sort_order == Qt.DescendingOrder)
+        else:
+            rows.sort(key=lambda e: str(e.get(key) or ""), reverse=self.sort_order == Qt.DescendingOrder)
+        self.shown = rows
 
     HEADERS = tuple(label for _key, label in COLUMNS)
 
     def rows(self) -> list:
-        return self.events
+        return self.shown
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
-        event = self.events[index.row()]
+        event = self.shown[index.row()]
         key = COLUMNS[index.column()][0]
         value = event.get(key)
         if role == Qt.DisplayRole:
@@ -63,8 +96,6 @@ class AuditModel(ListTableModel):
         if role == Qt.BackgroundRole and self.first_bad_seq is not None and \
                 isinstance(event.get("seq"), int) and event["seq"] >= self.first_bad_seq:
             return QBrush(QColor("#ffebe9"))
-        if role == Qt.UserRole:  # sort key
-            return value if key == "seq" else str(value or "")
         return None
 
 
@@ -73,11 +104,6 @@ class AuditView(QWidget):
         super().__init__(parent)
         self.context = context
         self.model = AuditModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(Qt.UserRole)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
 
         self.chain_label = QLabel("")
         self.chain_label.setObjectName("auditChainState")
@@ -85,12 +111,12 @@ class AuditView(QWidget):
         self.filter = QLineEdit(placeholderText="Filter events (actor, action, entity...)")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMinimumWidth(300)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter.textChanged.connect(self.model.set_filter)
         top = QHBoxLayout()
         top.addWidget(self.chain_label, 1)
         top.addWidget(self.filter)
 
-        self.table = read_only_table(self.proxy, (55, 150, 120, 95, 170), row_height=24)
+        self.table = read_only_table(self.model, (55, 150, 120, 95, 170), row_height=24)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
@@ -138,16 +164,14 @@ class AuditView(QWidget):
 
     def selected_event(self) -> dict | None:
         rows = self.table.selectionModel().selectedRows()
-        if not rows:
+        if not rows or rows[0].row() >= len(self.model.shown):
             return None
-        return self.model.events[self.proxy.mapToSource(rows[0]).row()]
+        return self.model.shown[rows[0].row()]
 
     def select_seq(self, seq) -> None:
-        for row, event in enumerate(self.model.events):
+        for row, event in enumerate(self.model.shown):
             if event.get("seq") == seq:
-                index = self.proxy.mapFromSource(self.model.index(row, 0))
-                if index.isValid():
-                    self.table.selectRow(index.row())
+                self.table.selectRow(row)
                 return
 
     def _show_selected(self, *_args) -> None:
