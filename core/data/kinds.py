@@ -48,6 +48,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from core.data.quality import quality_warnings  # noqa: F401  (re-exported)
 from core.errors import PreflightError, check_cancel
 
 KINDS = ("numeric", "categorical", "boolean", "datetime", "text")
@@ -388,25 +389,6 @@ def coerce_table(df: pd.DataFrame, kinds: dict, cancelled=None) -> tuple[pd.Data
 def apply_kinds(df: pd.DataFrame, kinds: dict) -> pd.DataFrame:
     """``df`` with each column named in ``kinds`` converted to that kind."""
     return coerce_table(df, kinds)[0]
-
-
-def quality_warnings(df: pd.DataFrame, cancelled=None) -> list[str]:
-    """Warnings for columns that are entirely missing or hold a single value."""
-    out = []
-    for col in df.columns:
-        check_cancel(cancelled)
-        s = df[col]
-        present = int(s.notna().sum())
-        if present == 0:
-            out.append(f"column {str(col)!r} is empty: all {len(s)} values are missing")
-            continue
-        values = s.dropna()
-        value = values.iloc[0]
-        if len(s) > 1 and bool((values == value).all()):
-            out.append(f"column {str(col)!r} is constant: every value is {str(value)!r}"
-                       + ("" if present == len(s)
-                          else f" (missing in {len(s) - present} of {len(s)} rows)"))
-    return out
 
 
 def parse_kind_overrides(categorical: str | None = None, numeric: str | None = None,
