@@ -80,3 +80,31 @@ def test_a_tampered_audit_trail_shows_the_banner(qtbot, errors, tmp_path):
     assert window.chain_label.text() == "Audit chain BROKEN"
     assert errors == []
     window.close()
+
+
+def test_import_while_another_task_runs_waits_its_turn(qtbot, errors, tmp_path):
+    """Importing while the window's worker is busy queues the import (it used to raise 'a task is already
+    running')."""
+    import json
+
+    store = create_assessment(tmp_path / "busy.preflight", name="Busy", items=templates.load("seed").items)
+    store.close()
+    window = open_window(str(tmp_path / "busy.preflight"))
+    qtbot.addWidget(window)
+    files = []
+    for n in (3, 5):
+        doc = {"items": [{"category": "Ops", "name": f"Step {n}.{k}", "requirement": "", "priority": "high",
+                          "status": "open", "notes": ""} for k in range(n)]}
+        files.append(tmp_path / f"import{n}.json")
+        files[-1].write_text(json.dumps(doc))
+    window.check_chain()                  # the worker is busy verifying the audit chain...
+    window.import_checklist(str(files[0]))  # ...so both imports wait their turn, in order
+    window.import_checklist(str(files[1]))
+    assert window.tasks.busy
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=20000)
+    assert [i.name for i in window.context.store.items()] == [f"Step 5.{k}" for k in range(5)]
+    assert window.checklist_tab.proxy.rowCount() == 5
+    replaced = [e for e in window.context.store.audit_events() if e["action"] == "replace"]
+    assert [e["after"].count('"Step ') for e in replaced[-2:]] == [3, 5]  # both imports ran, in order
+    assert errors == []
+    window.close()

@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
                 return
         self.tasks.run(f"Importing {Path(path).name}", _load_checklist, path,
                        on_result=lambda items: self._replace_items(items, path),
-                       error_title="Cannot import checklist", replace="import")
+                       error_title="Cannot import checklist")
 
     def _replace_items(self, items, source) -> None:
         self.context.store.replace_items(items, source=str(source))
