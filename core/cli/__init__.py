@@ -16,7 +16,9 @@ driver and the shared output helpers (:mod:`core.cli.output`).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import threading
 
 from core.errors import Cancelled, PreflightError
 
@@ -43,14 +45,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def preload(args) -> threading.Thread | None:
+    """Import the libraries the command will need in a background thread, so that their load
+    time overlaps the command's own start (reading its input files).
+
+    A feature's ``cli.py`` may offer ``preload(args) -> module names``; the command imports
+    them itself when it needs them, and simply finds them loaded (or waits for the import in
+    progress).  A failed import here is ignored: the command's own import reports it.
+    """
+    module = sys.modules.get(getattr(args.handler, "__module__", ""))
+    names = tuple(module.preload(args)) if module is not None and hasattr(module, "preload") else ()
+    if not names:
+        return None
+
+    def load():
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - reported by the command's own import
+                return
+
+    thread = threading.Thread(target=load, name="preflight-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    loading = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
             parser.print_help()
             return 2
+        loading = preload(args)
         return int(args.handler(args))
     except PreflightError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -69,3 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, never a traceback
         print(f"error: internal error ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 2
+    finally:
+        if loading is not None:
+            loading.join()  # never leave an import running while the interpreter shuts down

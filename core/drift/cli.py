@@ -30,6 +30,12 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_drift)
 
 
+def preload(args) -> tuple[str, ...]:
+    """Libraries to load while the tables are read (see :func:`core.cli.preload`)."""
+    return ("core.drift.compute",) + (() if args.no_multivariate else
+                                      ("sklearn.ensemble", "sklearn.metrics", "sklearn.model_selection"))
+
+
 def cmd_drift(args) -> int:
     from core.data.kinds import parse_kind_overrides, split_names
     from core.drift import run as drift_run
