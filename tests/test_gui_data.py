@@ -428,6 +428,13 @@ def test_file_boxes_show_the_name_and_the_exact_row_count(qtbot, env, tmp_path):
     assert tab.ref_box.path_edit.text() == "six_thousand.csv"
     assert tab.ref_box.path_edit.toolTip() == str(folder / "six_thousand.csv")
     assert tab.ref_box.path == str(folder / "six_thousand.csv")
+    # counted in the worker right after the preview (Parquet from its metadata, CSV by a streamed count)
+    qtbot.waitUntil(lambda: not tab.busy and "counting" not in tab.ref_box.info.text() + tab.cur_box.info.text(),
+                    timeout=20000)
+    assert "6,000 rows" in tab.ref_box.info.text() and "20,000 rows" in tab.cur_box.info.text()
+    tab.row_counts = {"reference": None, "current": None}  # as for a file core cannot count without reading it
+    tab._describe("reference")
+    assert "more than 5,000 rows" in tab.ref_box.info.text()
     _run(qtbot, tab, store)  # reads both files in full
     assert "6,000 rows" in tab.ref_box.info.text() and "20,000 rows" in tab.cur_box.info.text()
     assert "more than" not in tab.ref_box.info.text() + tab.cur_box.info.text()
@@ -446,3 +453,31 @@ def test_drift_share_defaults_to_the_assessments_setting(qtbot, env):
     qtbot.addWidget(fresh)
     assert fresh.options.share.value() == pytest.approx(0.3)
     fresh.shutdown()
+
+
+def test_validation_views_show_labels_percentages_and_missing_values(qtbot, env):
+    from core.validation.schema import Schema
+    from core.validation.validate import validate
+    tab, _store, _errors = env
+    df = pd.DataFrame({"size": [1.0, None, None, 4.0, None, 6.0, 7.0, 8.0, 9.0, 10.0],
+                       "colour": ["red", "blue", "green", "red", "red", "red", "red", "red", "red", "pink"]})
+    schema = Schema.from_dict({"columns": {"size": {"type": "numeric", "max_missing_pct": 0.1,
+                                                    "max_out_of_range_pct": 0.02},
+                                           "colour": {"allowed": ["red", "blue", "green"]}}})
+    result = validate(df, schema).to_dict()
+    tab.validation.set_schema(schema, origin="loaded")
+    tab.validation.show_result(result, "test", 1)
+    model = tab.validation.violations_model
+    rows = {model.index(r, 1).data(): [model.index(r, c).data() for c in range(6)] for r in range(model.rowCount())}
+    assert set(rows) == {"Missing values", "Allowed values"}
+    assert rows["Missing values"][2] == "High" and rows["Missing values"][5] == "10%"  # stored as 0.1
+    assert rows["Allowed values"][5] == "0%"
+    tab.validation.violations_view.selectRow(list(rows).index("Missing values"))
+    examples = tab.validation.examples_model
+    values = [examples.index(r, 1).data() for r in range(examples.rowCount())]
+    assert values == ["(missing)"] * 3 and "None" not in values
+    schema_model = tab.validation.schema_model
+    size_row = schema_model.names.index("size")
+    assert schema_model.index(size_row, 4).data() == "10"  # the "Max missing %" column
+    tip = schema_model.index(size_row, 0).data(Qt.ToolTipRole)
+    assert tip == "Max out of range: 2%" and "_pct" not in tip

@@ -61,7 +61,7 @@ def test_the_note_says_which_values_the_histogram_leaves_out(view, result):
     clipped = amount["histogram"]["clipped"]["current"]["above"]
     assert clipped >= OUTLIERS
     note = view.clip_note.text()
-    assert f"{clipped:,} current values above " in note and note.endswith("not shown.")
+    assert note.startswith(f"Not shown: {clipped:,} current values above ")
     hi = amount["histogram"]["range"][1]
     assert f"above {float(f'{hi:.4g}'):g}" in note
     assert view.clip_note.isVisibleTo(view)

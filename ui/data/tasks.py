@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.data import tables
-from core.data.tables import preview, read_table
+from core.data.tables import count_rows, preview, read_table
 from core.errors import PreflightError, check_cancel
 from core.validation.infer import infer_schema, schema_diff
 from core.validation.schema import Schema
@@ -35,10 +34,7 @@ def preview_input(path, *, progress=None, cancelled=None):
 
 def count_input(path, *, progress=None, cancelled=None) -> int | None:
     """The exact number of data rows of an input file (None when core cannot count it without a full read)."""
-    counter = getattr(tables, "count_rows", None)
-    if counter is None:
-        return None
-    rows = counter(path, cancelled=cancelled)
+    rows = count_rows(path, cancelled=cancelled)
     if progress:
         progress(1.0)
     return rows

@@ -52,7 +52,7 @@ LOG_MISSING_TIP = ("Not available for this column: it has values at or below 0, 
 
 
 def clipped_note(col: dict) -> str:
-    """What the linear histogram of ``col`` leaves out, e.g. "25 current values above 790 not shown"."""
+    """What the linear histogram of ``col`` leaves out, e.g. "Not shown: 25 current values above 790."."""
     h = col.get("histogram") or {}
     clipped, bounds = h.get("clipped"), h.get("range")
     if not clipped or not bounds:
@@ -62,13 +62,15 @@ def clipped_note(col: dict) -> str:
     parts = []
     for table in ("current", "reference"):
         counts = clipped.get(table) or {}
-        for side, bound in (("above", hi), ("below", lo)):
-            n = int(counts.get(side) or 0)
-            if n:
-                parts.append(f"{n:,} {table} value{'s' if n != 1 else ''} {side} {bound}")
+        sides = [(int(counts.get(side) or 0), side, bound) for side, bound in (("above", hi), ("below", lo))]
+        sides = [(n, side, bound) for n, side, bound in sides if n]
+        if sides:
+            first, rest = sides[0], sides[1:]
+            text = f"{first[0]:,} {table} value{'s' if first[0] != 1 else ''} {first[1]} {first[2]}"
+            parts.append(text + "".join(f" and {n:,} {side} {bound}" for n, side, bound in rest))
     if not parts:
         return "Every value is inside the chart."
-    return ", ".join(parts) + " not shown."
+    return "Not shown: " + "; ".join(parts) + "."
 
 
 def _bound(value, kind) -> str:
