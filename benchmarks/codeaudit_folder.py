@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,7 @@ def main() -> None:
         "process_seconds": round(process_s, 3), "in_process_seconds": round(inproc_s, 3),
         "files_per_second_in_process": round(shape["files"] / inproc_s, 1),
         "findings": summary["findings"], "by_severity": summary["by_severity"], "passed": summary["passed"],
+        "cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
     assert run.result["summary"]["findings"] == summary["findings"]
     print(f"folder: {shape['files']} files ({shape['python_files']} .py, {shape['notebooks']} .ipynb), "
@@ -140,6 +142,7 @@ def main() -> None:
     print(f"run_code_audit in-process:                          {inproc_s:.2f} s "
           f"({results['files_per_second_in_process']:.0f} files/s)")
     print(f"findings: {summary['findings']} {summary['by_severity']}; passed: {summary['passed']}")
+    print(f"machine: {results['cpus']} CPUs, 1-minute load average {results['load_average_1min']}")
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "codeaudit.json").write_text(json.dumps(results, indent=2) + "\n")
