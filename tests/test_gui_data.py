@@ -113,7 +113,7 @@ def test_drift_run_fills_table_charts_store_and_history(qtbot, env, files):
     assert (age["verdict"], segment["verdict"], income["verdict"]) == ("DRIFT", "DRIFT", "ok")
     ref, cur = files[2], files[3]
     w = stats.wasserstein_distance(ref["age"], cur["age"]) / ref["age"].std(ddof=0)
-    assert age["method"] == "wasserstein" and float(age["score"]) == pytest.approx(w, rel=1e-3)
+    assert age["method"] == "Wasserstein" and float(age["score"]) == pytest.approx(w, rel=1e-3)
     assert float(age["p_value"]) == pytest.approx(stats.ks_2samp(ref["age"], cur["age"]).pvalue, rel=1e-2)
     assert segment["new_categories"] == "1: zzz" and segment["psi_band"] == "major"
     assert "Dataset drift: YES" in tab.drift_view.summary.text()
@@ -171,7 +171,7 @@ def test_kind_override_and_options_reach_core(qtbot, env, files):
     _run(qtbot, tab, store)
     stored = store.runs("drift")[0]
     assert stored["settings"]["kind_overrides"] == {"flag": "categorical"}
-    assert _row(tab, "flag")["kind"] == "categorical" and _row(tab, "age")["method"] == "psi"
+    assert _row(tab, "flag")["kind"] == "categorical" and _row(tab, "age")["method"] == "PSI"
     assert _row(tab, "age")["threshold"] == "0.25"
 
 
@@ -327,10 +327,10 @@ def test_history_selection_shows_the_stored_run_and_attaches_evidence(qtbot, env
     _run(qtbot, tab, store)
     tab.options.method.setCurrentIndex(tab.options.method.findData("psi"))
     _run(qtbot, tab, store, expected_runs=2)
-    assert _row(tab, "age")["method"] == "psi"
+    assert _row(tab, "age")["method"] == "PSI"
     history = tab.history
     history.select_run(store.runs("drift")[0]["id"])
-    assert _row(tab, "age")["method"] == "wasserstein"
+    assert _row(tab, "age")["method"] == "Wasserstein"
     dialog = history.attach_dialog()
     assert dialog.list.currentItem().text() == "Data Quality — Data drift monitoring"
     changed = []
@@ -461,8 +461,8 @@ def test_validation_views_show_labels_percentages_and_missing_values(qtbot, env)
     tab, _store, _errors = env
     df = pd.DataFrame({"size": [1.0, None, None, 4.0, None, 6.0, 7.0, 8.0, 9.0, 10.0],
                        "colour": ["red", "blue", "green", "red", "red", "red", "red", "red", "red", "pink"]})
-    schema = Schema.from_dict({"columns": {"size": {"type": "numeric", "max_missing_pct": 0.1,
-                                                    "max_out_of_range_pct": 0.02},
+    schema = Schema.from_dict({"columns": {"size": {"type": "numeric", "max_missing_fraction": 0.1,
+                                                    "max_out_of_range_fraction": 0.02},
                                            "colour": {"allowed": ["red", "blue", "green"]}}})
     result = validate(df, schema).to_dict()
     tab.validation.set_schema(schema, origin="loaded")

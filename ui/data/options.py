@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout
 
 from core.drift.run import DRIFT_METHODS, DriftSettings
 from core.errors import PreflightError
+from ui.drift.model import method_label
 
 METHOD_TIPS = {
     "auto": "KS / chi-square (p-values, Benjamini-Hochberg adjusted) up to 1,000 reference values, "
@@ -24,7 +25,7 @@ class DriftOptions(QGroupBox):
         super().__init__("Drift", parent)
         self.method = QComboBox()
         for m in DRIFT_METHODS:
-            self.method.addItem(m, m)
+            self.method.addItem(method_label(m), m)
             self.method.setItemData(self.method.count() - 1, METHOD_TIPS[m], 3)  # 3 = Qt.ToolTipRole
         self.method.setToolTip("The statistic that decides each column's verdict")
         self.threshold = QLineEdit()

@@ -34,6 +34,15 @@ BAND_BAR_COLOURS = {"stable": (45, 164, 78, 210), "moderate": (212, 167, 44, 220
                     None: (140, 149, 159, 160)}
 
 
+METHOD_LABELS = {"auto": "Auto", "psi": "PSI", "ks": "Kolmogorov-Smirnov", "wasserstein": "Wasserstein",
+                 "jensenshannon": "Jensen-Shannon", "chi2": "Chi-square"}
+
+
+def method_label(method) -> str:
+    """What people read for a stored method name (jensenshannon -> Jensen-Shannon)."""
+    return "" if method is None else METHOD_LABELS.get(method, str(method))
+
+
 def verdict(col: dict) -> str:
     if col.get("method") is None:
         return "no verdict"
@@ -98,6 +107,8 @@ def cell_text(col: dict, key: str) -> str:
         return percent(value)
     if key == "new_categories":
         return new_categories_text(col)
+    if key == "method":
+        return method_label(value)
     if key == "p_value":
         return number(value, 3)
     if isinstance(value, (int, float)) and not isinstance(value, bool):

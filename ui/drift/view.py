@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
                                QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from ui.common.charts import CURRENT_COLOUR, REFERENCE_COLOUR, bar_chart, make_plot, pg, set_category_axis
-from ui.drift.model import BAND_BAR_COLOURS, NUMERIC_KINDS, DriftResultsModel, DriftSortProxy, number
+from ui.drift.model import BAND_BAR_COLOURS, NUMERIC_KINDS, DriftResultsModel, DriftSortProxy, method_label, number
 from ui.drift.summary_model import SummaryModel
 
 MAX_BARS = 12
@@ -220,7 +220,8 @@ class DriftView(QWidget):
         files = ""
         if ref or cur:
             files = (f"<br><span style='color:#57606a'>{html.escape(_file_name(ref))} ({_rows(ref)}) → "
-                     f"{html.escape(_file_name(cur))} ({_rows(cur)}) · method {html.escape(str(result.get('method')))}"
+                     f"{html.escape(_file_name(cur))} ({_rows(cur)}) · "
+                     f"method {html.escape(method_label(result.get('method')))}"
                      f"{' · ' + html.escape(origin) if origin else ''}</span>")
         self.summary.setText(
             f"{flag} &nbsp; {len(drifted)} of {len(analysed)} analysed columns drifted "

@@ -17,7 +17,7 @@ from core.errors import PreflightError
 from core.validation.schema import ORDERED_TYPES, Schema
 
 SCHEMA_COLUMNS = (("column", "Column"), ("type", "Type"), ("min", "Min"), ("max", "Max"),
-                  ("max_missing_pct", "Max missing %"), ("unique", "Unique"), ("allowed", "Allowed values"),
+                  ("max_missing_fraction", "Max missing %"), ("unique", "Unique"), ("allowed", "Allowed values"),
                   ("pattern", "Pattern"))
 SEVERITY_COLOURS = {"critical": ("#ffffff", "#a40e26"), "high": ("#cf222e", "#ffebe9"),
                     "medium": ("#9a6700", "#fff8c5"), "low": ("#57606a", "#f6f8fa")}
@@ -27,7 +27,8 @@ CHECK_LABELS = {"missing_column": "Missing column", "type_mismatch": "Type misma
                 "pattern": "Pattern", "length": "Length", "monotonic": "Not monotonic",
                 "unexpected_column": "Unexpected column", "duplicate_rows": "Duplicate rows",
                 "row_count": "Row count"}
-RULE_LABELS = {"max_out_of_range_pct": "Max out of range", "max_missing_pct": "Max missing",
+RULE_LABELS = {"max_out_of_range_fraction": "Max out of range", "max_missing_fraction": "Max missing",
+               "max_out_of_range_pct": "Max out of range", "max_missing_pct": "Max missing",
                "min_length": "Min length", "max_length": "Max length", "monotonic": "Monotonic",
                "required": "Required", "description": "Description"}
 
@@ -40,7 +41,7 @@ def check_label(check: str) -> str:
 def rule_text(key: str, value) -> str:
     """One schema rule as "Label: value", fractions shown as percentages."""
     label = RULE_LABELS.get(key, key.replace("_", " ").capitalize())
-    if key.endswith("_pct") and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if key.endswith(("_fraction", "_pct")) and isinstance(value, (int, float)) and not isinstance(value, bool):
         shown = f"{100 * value:.4g}%"
     elif isinstance(value, bool):
         shown = "yes" if value else "no"
@@ -111,7 +112,7 @@ def edited_schema(schema: Schema, name: str, key: str, value) -> Schema:
             spec.pop("range", None)
         else:
             spec["range"] = [lo, hi]
-    elif key == "max_missing_pct":
+    elif key in ("max_missing_fraction", "max_missing_pct"):
         spec.pop("max_missing_pct", None)  # the deprecated name of max_missing_fraction
         if text:
             spec["max_missing_fraction"] = _number(str(text).rstrip("%").strip(), "max missing %") / 100
@@ -183,8 +184,8 @@ class SchemaModel(QAbstractTableModel):
                 return spec.type or ""
             if key in ("min", "max"):
                 return _bound_text((spec.range or (None, None))[0 if key == "min" else 1])
-            if key == "max_missing_pct":
-                return "" if spec.max_missing_pct is None else f"{100 * spec.max_missing_pct:.4g}"
+            if key == "max_missing_fraction":
+                return "" if spec.max_missing_fraction is None else f"{100 * spec.max_missing_fraction:.4g}"
             if key == "allowed":
                 return allowed_text(spec.allowed)
             if key == "pattern":
@@ -192,7 +193,7 @@ class SchemaModel(QAbstractTableModel):
             return None
         if role == Qt.ToolTipRole and key == "column":
             extra = {k: v for k, v in spec.to_dict().items()
-                     if k not in ("type", "range", "max_missing_pct", "unique", "allowed", "pattern")}
+                     if k not in ("type", "range", "max_missing_fraction", "unique", "allowed", "pattern")}
             return "\n".join(rule_text(k, v) for k, v in extra.items()) or None
         if role == Qt.ToolTipRole and key == "allowed" and spec.allowed:
             return allowed_text(spec.allowed)
