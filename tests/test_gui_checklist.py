@@ -276,3 +276,20 @@ def test_statuses_and_filters_show_labels_not_stored_values(window):
     labels = [tab.filter_status.itemText(i) for i in range(tab.filter_status.count())]
     assert labels == ["All statuses", "Open", "Done", "Not applicable"]
     assert tab.filter_status.itemData(3) == "not_applicable"
+
+
+def test_every_checklist_edit_is_one_undoable_step(window):
+    tab = window.checklist_tab
+    store = window.context.store
+    before = [(i.id, i.name, i.status, i.notes) for i in store.items()]
+    _set_status(tab, "Auto-scaling", "done")
+    assert tab.proxy.setData(tab.proxy.index(_row(tab, "Auto-scaling"), 8), "scaled to 8 pods", Qt.EditRole)
+    tab.table.selectRow(_row(tab, "Auto-scaling"))
+    tab.duplicate_selected()
+    tab.add_item()
+    tab.table.selectRow(_row(tab, "Load testing"))
+    tab.delete_selected()
+    assert tab.undo_stack.count() == 5 and tab.undo_stack.index() == 5
+    while tab.undo_stack.canUndo():
+        tab.undo_stack.undo()
+    assert [(i.id, i.name, i.status, i.notes) for i in store.items()] == before

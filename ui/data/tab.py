@@ -93,6 +93,7 @@ class DataTab(ValidationActions, QWidget):
         self.validation.export_requested.connect(self.export_failures)
         self.validation.schema_changed.connect(self._save_schema)
         self.validation.use_anyway_requested.connect(self._use_schema_anyway)
+        self.validation.schema_loaded.connect(self._schema_loaded)
         self.history.run_selected.connect(self.show_run)
         self.history.show_requested.connect(lambda run_id: self.show_run(run_id, switch=True))
         context.opened.connect(self._on_opened)

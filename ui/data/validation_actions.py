@@ -45,14 +45,17 @@ class ValidationActions:
                                    emit=True, origin="inferred")
         self.learn_rows(path, rows)
 
+    def _schema_loaded(self) -> None:
+        """A schema file the user loaded is meant for the current file chosen now."""
+        self.scope = SchemaScope(origin="loaded", accepted_for=self.current_path or None)
+        self._update_buttons()
+
     def _use_schema_anyway(self) -> None:
         """The user chose the schema on screen for the chosen current file."""
         self.scope.accepted_for = self.current_path
         self._update_buttons()
 
     def _save_schema(self, schema: Schema) -> None:
-        if self.validation.schema_origin == "loaded" and self.scope.origin != "loaded":
-            self.scope = SchemaScope(origin="loaded", accepted_for=self.current_path or None)
         if self.context.store is not None:
             self.context.store.save_schema(SCHEMA_NAME, schema.to_dict())
             self.context.notify()

@@ -78,6 +78,7 @@ class ValidationView(QWidget):
     validate_requested = Signal()
     export_requested = Signal(str)
     schema_changed = Signal(object)  # a Schema, after an edit, a load or an inference
+    schema_loaded = Signal()  # the user loaded a schema file (for the files chosen now)
     use_anyway_requested = Signal()  # validate the chosen current file with this schema although it was not made for it
 
     def __init__(self, parent=None):
@@ -231,6 +232,7 @@ class ValidationView(QWidget):
             return False
         self.set_schema(schema, f"{len(schema.columns)} column rules · loaded from {path}", emit=True,
                         origin="loaded")
+        self.schema_loaded.emit()
         return True
 
     def save_schema_file(self, path: str | None = None) -> bool:
