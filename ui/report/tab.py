@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from core.report import build_from_snapshot, render_html, snapshot, write_data
@@ -35,10 +36,19 @@ def read_snapshot(store) -> dict:
         return snapshot(reader)
 
 
-def build_preview(store, progress=None, cancelled=None):
-    """Report data and its Qt-renderable HTML (runs in the worker)."""
+def build_preview(store, font=None, progress=None, cancelled=None):
+    """Report data and its preview as a parsed QTextDocument (runs in the worker).
+
+    Parsing a large report's HTML takes a few hundred milliseconds, so the document is built here and
+    handed to the UI thread, which only swaps it in.
+    """
     data = build_from_snapshot(read_snapshot(store), progress=progress, cancelled=cancelled)
-    return data, render_html(data, charts="img")
+    doc = QTextDocument()
+    if font is not None:
+        doc.setDefaultFont(font)
+    doc.setHtml(render_html(data, charts="img"))
+    doc.moveToThread(QCoreApplication.instance().thread())
+    return data, doc
 
 
 def export_report(store, path: Path, progress=None, cancelled=None) -> Path:
@@ -107,7 +117,8 @@ class ReportTab(QWidget):
         if self.context.store is None:
             return
         self._dirty = False
-        self.tasks.run("Building the report...", build_preview, self.context.store, on_result=self._show_preview,
+        self.tasks.run("Building the report...", build_preview, self.context.store, QFont(self.preview.font()),
+                       on_result=self._show_preview,
                        error_title=PREVIEW_FAILED, replace="preview")
 
     @property
@@ -118,11 +129,16 @@ class ReportTab(QWidget):
         self.tasks.shutdown()
 
     def _show_preview(self, result) -> None:
-        data, html = result
+        data, doc = result
         self.data = data
         bar = self.preview.verticalScrollBar()
         position = bar.value()
-        self.preview.setHtml(html)
+        old = self.preview.document()
+        ours = old.parent() is self.preview  # the first document belongs to the widget, which deletes it
+        doc.setParent(self.preview)
+        self.preview.setDocument(doc)
+        if ours:
+            old.deleteLater()
         bar.setValue(position)
         v = data.verdict
         colour = STATUS_COLOURS.get(v["status"], "#57606a")
