@@ -1,3 +1,0 @@
-"""Moved to :mod:`ui.common.tasks` (kept while call sites switch)."""
-
-from ui.common.tasks import TaskQueue  # noqa: F401
