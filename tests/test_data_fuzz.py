@@ -78,12 +78,20 @@ def _exercise(path):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(columns=st.lists(column, min_size=1, max_size=3), fmt=st.sampled_from(["csv", "tsv", "jsonl"]))
-def test_reader_survives_numeric_edge_cases(tmp_path, columns, fmt):
+@given(columns=st.lists(column, min_size=1, max_size=3), fmt=st.sampled_from(["csv", "tsv", "jsonl"]),
+       wide_reader=st.booleans())
+def test_reader_survives_numeric_edge_cases(tmp_path, columns, fmt, wide_reader):
+    """Both CSV readers (Arrow's, and the bulk one for wide tables, forced here for narrow ones) are fuzzed."""
+    from core.data import wide
     path = tmp_path / f"fuzz.{fmt}"
     text = _jsonl_text(columns) if fmt == "jsonl" else _csv_text(columns, "," if fmt == "csv" else "\t")
     path.write_text(text, encoding="utf-8")
-    _exercise(path)
+    saved = wide.WIDE_COLUMNS
+    wide.WIDE_COLUMNS = 1 if wide_reader else saved
+    try:
+        _exercise(path)
+    finally:
+        wide.WIDE_COLUMNS = saved
 
 
 def test_integers_past_int64_mixed_with_floats_read_as_numbers_with_a_warning(tmp_path):

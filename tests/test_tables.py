@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core.errors import Cancelled, PreflightError
+from core.errors import Cancelled, InputFileError, PreflightError
 from core.data.tables import KINDS, LoadedTable, count_rows, preview, read_table
 
 
@@ -379,3 +379,58 @@ def test_reading_work_grows_linearly_with_the_number_of_columns(tmp_path):
 
     small, large = work(100), work(800)
     assert large < 9.5 * small, (small, large)
+
+
+def _mixed_wide(path, n_columns=1200):
+    """A wide table with every sort of column the CSV reader types: floats, whole numbers (with and without
+    gaps), booleans, labels, free text with quotes and line breaks, missing words, dates, huge identifiers."""
+    makers = [
+        lambda r: f"{r * 1.25 - 3:.2f}",
+        lambda r: str(r * 7 - 20),
+        lambda r: "NA" if r == 2 else str(r),
+        lambda r: ["true", "False", "TRUE", "false", "true", "false"][r],
+        lambda r: ["red", "green", "blue"][r % 3],
+        lambda r: '"he said ""hi""\nthen left"' if r == 1 else f"note {r}",
+        lambda r: f"2024-01-0{r + 1}",
+        lambda r: str(99999999999999999990 + r),
+        lambda r: "" if r < 5 else "1.5",
+        lambda r: ["1", "2", "x", "4", "5", "6"][r],
+        lambda r: "inf" if r == 0 else str(r / 4),
+        lambda r: " 7 ",
+    ]
+    header = ",".join(f"c{i}" for i in range(n_columns))
+    rows = [",".join(makers[i % len(makers)](r) for i in range(n_columns)) for r in range(6)]
+    return write(path, header + "\n" + "\n".join(rows) + "\n")
+
+
+def test_wide_reader_gives_the_same_table_as_the_arrow_reader(tmp_path, monkeypatch):
+    from core.data import wide
+    path = _mixed_wide(tmp_path / "wide.csv")
+    assert wide.is_wide(path.read_bytes(), ",")
+    fast = read_table(path)
+    monkeypatch.setattr(wide, "WIDE_COLUMNS", 10 ** 9)  # force the Arrow reader
+    slow = read_table(path)
+    assert fast.kinds == slow.kinds
+    assert fast.warnings == slow.warnings
+    assert list(fast.df.columns) == list(slow.df.columns)
+    for col in fast.df.columns:
+        a, b = fast.df[col], slow.df[col]
+        assert a.dtype == b.dtype or a.dtype.kind == b.dtype.kind == "M", (col, a.dtype, b.dtype)  # date units
+        assert a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist(), col
+
+
+def test_wide_reader_errors_name_the_line(tmp_path, monkeypatch):
+    from core.data import limits
+    n = 1500
+    header = ",".join(f"c{i}" for i in range(n))
+    good = ",".join("1.5" for _ in range(n))
+    path = write(tmp_path / "ragged.csv", "\n".join([header, good, good, good + ",9", good]) + "\n")
+    with pytest.raises(InputFileError, match="line 4: this row has 1501 fields but the header has 1500"):
+        read_table(path)
+    quoted = write(tmp_path / "open.csv", "\n".join([header, good, good[:-3] + '"open', good]) + "\n")
+    assert any("line 3: a quoted field opens here and is never closed" in w for w in read_table(quoted).warnings)
+    monkeypatch.setattr(limits, "MAX_FIELD_BYTES", 3000)
+    long = write(tmp_path / "long.csv", "\n".join([header, good, "x" * 4000 + good[3:]]) + "\n")
+    with pytest.raises(InputFileError, match=r"line 3: column 'c0': a value is 3.9 KB long, over the limit of "
+                                             r"2.9 KB per field \(data row 2\)"):
+        read_table(long)

@@ -78,14 +78,22 @@ def resolve_big_integers(buf, table: pa.Table, read_options, parse_options, conv
         if pc.all(is_int).as_py():
             table = table.set_column(i, table.field(i).with_type(pa.string()), text)
             hints[name] = "text"
-            warnings.append(f"column {name!r} holds whole numbers too large for a 64-bit integer "
-                            f"(e.g. {shown!r}); it is read as text (identifiers), keeping every digit")
+            warnings.append(identifier_warning(name, shown))
         else:
-            n = int(pc.sum(pc.cast(written_big, pa.int64())).as_py() or 0)
-            what = "1 whole number beyond 2^53 is" if n == 1 else f"{n} whole numbers beyond 2^53 are"
-            warnings.append(f"column {name!r}: {what} read as floating point numbers and keep only about "
-                            f"16 significant digits (e.g. {shown!r})")
+            warnings.append(precision_warning(name, int(pc.sum(pc.cast(written_big, pa.int64())).as_py() or 0),
+                                              shown))
     return table, hints, warnings
+
+
+def identifier_warning(name: str, shown: str) -> str:
+    return (f"column {name!r} holds whole numbers too large for a 64-bit integer (e.g. {shown!r}); it is read "
+            "as text (identifiers), keeping every digit")
+
+
+def precision_warning(name: str, n: int, shown: str) -> str:
+    what = "1 whole number beyond 2^53 is" if n == 1 else f"{n} whole numbers beyond 2^53 are"
+    return (f"column {name!r}: {what} read as floating point numbers and keep only about 16 significant "
+            f"digits (e.g. {shown!r})")
 
 
 def kind_hints(df) -> dict:

@@ -48,6 +48,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from core.data.bulk import unchanged_by_coercion
 from core.data.quality import quality_warnings  # noqa: F401  (re-exported)
 from core.errors import PreflightError, check_cancel
 
@@ -379,10 +380,20 @@ def coerce_table(df: pd.DataFrame, kinds: dict, cancelled=None) -> tuple[pd.Data
     """Apply ``kinds`` (columns not named keep their data) and collect the warnings."""
     check_kinds(kinds, df.columns)
     warnings: list[str] = []
-    cols = {}
-    for col in df.columns:
-        check_cancel(cancelled)
-        cols[col] = coerce_column(col, df[col], kinds[col], warnings) if col in kinds else df[col]
+    keep = unchanged_by_coercion(df, kinds)  # settled for all numeric columns at once
+    changed = {}
+    for i, col in enumerate(df.columns):
+        if i % 256 == 0:
+            check_cancel(cancelled)
+        if col in kinds and col not in keep:
+            changed[col] = coerce_column(col, df[col], kinds[col], warnings)
+    if not changed:
+        return df.copy(deep=False), warnings
+    if len(changed) * 4 < df.shape[1] and df.columns.is_unique:  # few changes: replace them in a copy
+        out = df.copy(deep=False)
+        out[list(changed)] = pd.DataFrame(changed, index=df.index, copy=False)
+        return out, warnings
+    cols = {col: changed[col] if col in changed else df[col] for col in df.columns}
     return pd.DataFrame(cols, index=df.index, copy=False), warnings
 
 

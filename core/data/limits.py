@@ -33,8 +33,11 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 MAX_FIELD_BYTES = 16 * 1024 * 1024
 MAX_QUOTED_LINES = 1000
 
+# Python's csv module refuses fields over 128 KB by default; the limits above are the ones that apply
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
-def _mb(n: int) -> str:
+
+def size_text(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.1f} KB"
 
 
@@ -59,8 +62,8 @@ def check_line_lengths(path, buf, max_line: int | None = None) -> None:
         line_end = size if line_end == -1 else line_end
         if line_end - line_start > limit:
             line = buf.count(b"\n", 0, line_start) + 1
-            raise InputFileError(path, f"this line is {_mb(line_end - line_start)} long, over the limit of "
-                                       f"{_mb(limit)} per line (is it really a table with one record per "
+            raise InputFileError(path, f"this line is {size_text(line_end - line_start)} long, over the limit of "
+                                       f"{size_text(limit)} per line (is it really a table with one record per "
                                        "line?)", line=line)
 
 
@@ -88,8 +91,8 @@ def check_field_lengths(path, buf, table: pa.Table, names, max_field: int | None
             row = pc.index(lengths, longest).as_py()
             value = table.column(i)[row].as_py()
             value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-            raise InputFileError(path, f"column {str(names[i])!r}: a value is {_mb(longest)} long, over the "
-                                       f"limit of {_mb(limit)} per field (data row {row + 1})",
+            raise InputFileError(path, f"column {str(names[i])!r}: a value is {size_text(longest)} long, over the "
+                                       f"limit of {size_text(limit)} per field (data row {row + 1})",
                                  line=_line_of(buf, value))
 
 
@@ -141,17 +144,20 @@ def _ends_inside_quotes(text: str, delim: str) -> bool:
     return False
 
 
-def quote_warnings(path, buf, table: pa.Table, delim: str, max_lines: int | None = None) -> list[str]:
+def quote_warnings(path, buf, table: pa.Table | None, delim: str, max_lines: int | None = None, *,
+                   breaks: tuple[int, bool] | None = None) -> list[str]:
     """Warnings for quoted fields that swallow many line breaks or never close (see the module doc).
 
     Cheap unless there is something to find: the parsed table says whether any field holds more than
-    ``max_lines`` line breaks or the last row holds one, and the last line says whether a quote opened
-    there stays open; only then is the text read again, record by record, to find the line.
+    ``max_lines`` line breaks or the last row holds one (``breaks``, when the caller counted them:
+    ``(most line breaks in a field, whether the last row has one)``), and the last line says whether
+    a quote opened there stays open; only then is the text read again, record by record, to find the
+    line.
     """
     limit = MAX_QUOTED_LINES if max_lines is None else max_lines
     if b'"' not in buf:
         return []
-    most, last_has_break = _longest_break_count(table)
+    most, last_has_break = breaks if breaks is not None else _longest_break_count(table)
     tail = bytes(buf[-65536:]).decode("utf-8", "replace").rstrip("\r\n")
     if most <= limit and not last_has_break and not _ends_inside_quotes(tail[tail.rfind("\n") + 1:], delim):
         return []

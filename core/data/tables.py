@@ -40,6 +40,7 @@ from core.errors import InputFileError, PreflightError, check_cancel
 from core.data.kinds import KINDS, apply_kinds, check_kinds, coerce_table, infer_column_kind, \
     infer_kinds, quality_warnings
 from core.data.big_numbers import kind_hints
+from core.data.bulk import surely_numeric
 from core.data.readers import read_frame
 from core.data.text import NULL_TOKENS, describe_binary  # noqa: F401  (NULL_TOKENS re-exported)
 
@@ -191,7 +192,8 @@ def _load(path, kind_overrides, max_bytes, nrows, progress, cancelled) -> Loaded
     try:
         check_kinds(overrides, df.columns)
         hints = kind_hints(df)
-        kinds = {c: overrides.get(c) or hints.get(c) or infer_column_kind(c, df[c]) for c in df.columns}
+        known = {**surely_numeric(df, skip=set(overrides) | set(hints)), **hints, **overrides}
+        kinds = {c: known.get(c) or infer_column_kind(c, df[c]) for c in df.columns}
         check_cancel(cancelled)
         report(0.9)
         df, coerce_warnings = coerce_table(df, kinds, cancelled)

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
 
-from core.data import limits
+from core.data import limits, wide
 from core.data.big_numbers import HINTS, resolve_big_integers
 from core.errors import InputFileError, check_cancel
 
@@ -335,6 +335,18 @@ def _column_names(path, names, warnings: list) -> list[str]:
     return out
 
 
+def _wide(path, buf, unverified, delim: str, warnings: list):
+    """A wide table through :mod:`core.data.wide` (decoded here, with the cp1252 fallback)."""
+    try:
+        text = bytes(buf).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text, warning = _fallback(path, unverified if unverified is not None else buf, exc.start, True)
+        warnings.append(warning)
+        buf = bytearray(text.encode("utf-8"))
+    return wide.wide_frame(path, buf, text, delim, _DELIM_NAMES[delim], NULL_TOKENS,
+                           lambda header: _column_names(path, header, warnings), warnings)
+
+
 def csv_frame(path, buf, base: str, unverified, warnings: list, delim: str | None = None):
     """Parse delimited UTF-8 ``buf`` into a DataFrame (``unverified``: raw bytes to re-decode
     if invalid UTF-8 turns up past the checked sample)."""
@@ -342,6 +354,8 @@ def csv_frame(path, buf, base: str, unverified, warnings: list, delim: str | Non
     check_text(path, sample, buf)
     delim = delim or sniff_delimiter(sample, base, len(buf) <= _SAMPLE)
     limits.check_line_lengths(path, buf)
+    if wide.is_wide(buf, delim):
+        return _wide(path, buf, unverified, delim, warnings)
     table, bad, options = _arrow_csv(path, buf, delim)
     try:
         names = table.column_names
