@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.bulk import unchanged_by_coercion
+from core.data.overrides import parse_kind_overrides, split_names  # noqa: F401  (re-exported)
 from core.data.quality import quality_warnings  # noqa: F401  (re-exported)
 from core.errors import PreflightError, check_cancel
 
@@ -400,20 +401,3 @@ def coerce_table(df: pd.DataFrame, kinds: dict, cancelled=None) -> tuple[pd.Data
 def apply_kinds(df: pd.DataFrame, kinds: dict) -> pd.DataFrame:
     """``df`` with each column named in ``kinds`` converted to that kind."""
     return coerce_table(df, kinds)[0]
-
-
-def parse_kind_overrides(categorical: str | None = None, numeric: str | None = None,
-                         text: str | None = None) -> dict[str, str]:
-    """``--categorical a,b --numeric c`` as a {column: kind} mapping; a column named twice is an error."""
-    out: dict[str, str] = {}
-    for kind, spec in (("categorical", categorical), ("numeric", numeric), ("text", text)):
-        for name in split_names(spec):
-            if name in out and out[name] != kind:
-                raise PreflightError(f"column {name!r} is given as both {out[name]} and {kind}")
-            out[name] = kind
-    return out
-
-
-def split_names(spec: str | None) -> list[str]:
-    """``"a, b,c"`` as ``["a", "b", "c"]`` (empty for None or blank)."""
-    return [c.strip() for c in (spec or "").split(",") if c.strip()]
