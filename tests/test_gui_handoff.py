@@ -171,9 +171,12 @@ def test_hash_training_data_in_worker(qtbot, env, tmp_path):
     assert signing.load_handoff(store).training_data_path == str(data)
     assert tab.form.fields["training_data_hash"].isReadOnly()
 
+    messages = []
+    _context.status_message.connect(messages.append)
     tab.hash_training_data(tmp_path / "nope.csv")
     qtbot.waitUntil(lambda: not tab.busy, timeout=10000)
-    assert "file not found" in tab.task_message.text()
+    assert "file not found" in tab.task_message.text() and not tab.task_message.isHidden()
+    assert messages == []  # shown once, beside the task bar, not repeated in the status bar
     assert signing.load_handoff(store).training_data_hash == expected
 
 
