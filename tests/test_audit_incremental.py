@@ -141,3 +141,16 @@ def test_a_tampered_new_event_raises_the_banner_after_the_next_edit(window, qtbo
     qtbot.waitUntil(lambda: not window.banner.isHidden(), timeout=10000)
     assert f"event {head.count + 1}: content does not match its hash" in window.banner.text()
     assert window.chain_label.text() == "Audit chain BROKEN"
+
+
+def test_opening_another_file_never_checks_it_against_the_previous_files_head(window, qtbot, tmp_path):
+    handoff = next(t for t in window.tab_widgets if t.title.startswith("Handoff"))
+    window.tabs.setCurrentWidget(handoff)
+    handoff.sub_tabs.setCurrentWidget(handoff.audit)  # the audit log re-reads (and re-checks) on every open
+    other = create_assessment(tmp_path / "other.preflight", name="Other", items=templates.load("seed").items)
+    other.update_item(other.items()[0].id, status="done")
+    window.context.set_store(other)
+    qtbot.waitUntil(lambda: window.context.chain is not None and not window.tasks.busy and not handoff.busy,
+                    timeout=10000)
+    assert window.context.chain.ok and window.banner.isHidden()
+    assert handoff.audit.chain_label.text().startswith("Audit chain intact: 3 events")

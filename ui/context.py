@@ -28,6 +28,7 @@ class AssessmentContext(QObject):
     def set_store(self, store: Assessment) -> None:
         old = self.store
         self.store = store
+        self.chain = None  # the new file's chain is verified from its start
         self.opened.emit()
         if old is not None and old is not store:
             old.close()
