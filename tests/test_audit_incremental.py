@@ -154,3 +154,23 @@ def test_opening_another_file_never_checks_it_against_the_previous_files_head(wi
                     timeout=10000)
     assert window.context.chain.ok and window.banner.isHidden()
     assert handoff.audit.chain_label.text().startswith("Audit chain intact: 3 events")
+
+
+def test_a_reader_given_a_verified_head_checks_only_what_came_after(tmp_path, monkeypatch):
+    store = create_assessment(tmp_path / "r.preflight", name="R", items=templates.load("seed").items)
+    first = store.verify_audit()
+    store.update_item(store.items()[0].id, status="done")
+    full = store.verify_audit()
+    seen = []
+    real_full, real_after = store_base.verify_chain, store_base.verify_after
+    monkeypatch.setattr(store_base, "verify_chain", lambda events, *a, **kw: seen.append(("all", len(events))) or
+                        real_full(events, *a, **kw))
+    monkeypatch.setattr(store_base, "verify_after", lambda v, events, *a, **kw: seen.append(("new", len(events)))
+                        or real_after(v, events, *a, **kw))
+    with store.open_reader(first) as reader:
+        assert reader.verify_audit() == full
+    assert seen == [("new", 1)]  # the one new event, not the whole chain
+    with store.open_reader() as reader:
+        assert reader.verify_audit() == full
+    assert seen == [("new", 1), ("all", full.count)]
+    store.close()

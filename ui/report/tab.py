@@ -30,19 +30,22 @@ REFRESH_DELAY_MS = 300
 PREVIEW_FAILED = "The report could not be built"
 
 
-def read_snapshot(store) -> dict:
-    """The assessment's records, read on a read-only connection of its own (in the worker)."""
-    with store.open_reader() as reader, reader.snapshot():
+def read_snapshot(store, verified=None) -> dict:
+    """The assessment's records, read on a read-only connection of its own (in the worker).
+
+    ``verified`` is the window's latest intact audit-chain check: only newer events are re-checked.
+    """
+    with store.open_reader(verified) as reader, reader.snapshot():
         return snapshot(reader)
 
 
-def build_preview(store, font=None, progress=None, cancelled=None):
+def build_preview(store, font=None, verified=None, progress=None, cancelled=None):
     """Report data and its preview as a parsed QTextDocument (runs in the worker).
 
     Parsing a large report's HTML takes a few hundred milliseconds, so the document is built here and
     handed to the UI thread, which only swaps it in.
     """
-    data = build_from_snapshot(read_snapshot(store), progress=progress, cancelled=cancelled)
+    data = build_from_snapshot(read_snapshot(store, verified), progress=progress, cancelled=cancelled)
     doc = QTextDocument()
     if font is not None:
         doc.setDefaultFont(font)
@@ -51,9 +54,9 @@ def build_preview(store, font=None, progress=None, cancelled=None):
     return data, doc
 
 
-def export_report(store, path: Path, progress=None, cancelled=None) -> Path:
+def export_report(store, path: Path, verified=None, progress=None, cancelled=None) -> Path:
     """Build the report and write it to ``path`` (runs in the worker)."""
-    data = build_from_snapshot(read_snapshot(store), progress=progress, cancelled=cancelled)
+    data = build_from_snapshot(read_snapshot(store, verified), progress=progress, cancelled=cancelled)
     return write_data(data, path, WRITERS)
 
 
@@ -117,8 +120,9 @@ class ReportTab(QWidget):
         if self.context.store is None:
             return
         self._dirty = False
+        # the preview re-checks only the audit events after the window's last check; an export checks them all
         self.tasks.run("Building the report...", build_preview, self.context.store, QFont(self.preview.font()),
-                       on_result=self._show_preview,
+                       self.context.chain, on_result=self._show_preview,
                        error_title=PREVIEW_FAILED, replace="preview")
 
     @property

@@ -37,6 +37,7 @@ class StoreBase:
         self.path = Path(path)
         self.actor = actor or default_actor()
         self.read_only = _secondary == "ro"
+        self.verified_chain: ChainVerification | None = None  # see open_reader
         if _secondary:
             self._open_secondary(_secondary)
             return
@@ -77,14 +78,18 @@ class StoreBase:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
 
-    def open_reader(self):
+    def open_reader(self, verified: ChainVerification | None = None):
         """A read-only connection of its own to this file, for reading in a worker thread.
 
         The UI thread's connection may be in the middle of a write; WAL lets this reader see
         the last committed state meanwhile.  Use it as a context manager (it closes itself).
         Inside ``with reader.snapshot():`` every read sees one and the same committed state.
+        ``verified``, an intact verification of this file's chain, lets the reader's
+        :meth:`verify_audit` check only the events written after it.
         """
-        return type(self)(self.path, actor=self.actor, _secondary="ro")
+        reader = type(self)(self.path, actor=self.actor, _secondary="ro")
+        reader.verified_chain = verified
+        return reader
 
     def open_writer(self):
         """A read-write connection of its own, for a worker thread that writes one short transaction."""
@@ -231,6 +236,7 @@ class StoreBase:
 
     def verify_audit(self, since: ChainVerification | None = None) -> ChainVerification:
         """Verify the audit chain: all of it, or only the events written after an intact ``since``."""
+        since = since or self.verified_chain
         with self.snapshot():
             count = self._info("audit_count")
             recorded = dict(recorded_head=self._info("audit_head"),
