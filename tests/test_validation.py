@@ -277,3 +277,44 @@ def test_validation_work_grows_linearly_with_the_number_of_columns():
 
     small, large = work(100), work(800)
     assert large < 9.5 * small, (small, large)
+
+
+def _float_frame(seed, n_rows=7, n_cols=60):
+    rng = np.random.default_rng(seed)
+    data = rng.normal(0, 10, size=(n_rows, n_cols))
+    data[rng.random((n_rows, n_cols)) < 0.1] = np.nan
+    data[:, ::7] = np.round(data[:, ::7])  # whole-number columns
+    data[0, ::11] = np.inf
+    data[:, 5] = np.nan  # an empty column
+    df = pd.DataFrame(data, columns=[f"c{i}" for i in range(n_cols)])
+    df["label"] = ["a", "b"] * (n_rows // 2) + ["a"] * (n_rows % 2)
+    return df
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bulk_float_paths_give_the_per_column_answers(seed, monkeypatch):
+    """Inferring, validating and diffing float columns as 2-D blocks must equal the column-by-column result."""
+    from core.validation import infer as infer_mod
+    from core.validation import validate as validate_mod
+    from core.validation.infer import infer_schema, schema_diff
+
+    ref, cur = _float_frame(seed), _float_frame(seed + 10)
+    cur.iloc[:3, 2] = 1e6  # out of range
+    cur.iloc[:, 3] = np.nan  # all missing
+    cur.iloc[1, 7] = 0.5  # whole numbers in the reference only: a type change
+    strict = {"columns": {f"c{i}": {"type": "numeric", "range": [-15, 15], "max_out_of_range_fraction": 0.2,
+                                    "max_missing_fraction": 0.1} for i in range(0, 60, 2)},
+              "dataset": {}}
+    strict["columns"].update({f"c{i}": {} for i in range(1, 60, 2)})
+
+    def everything():
+        inferred = infer_schema(ref, {"label": "categorical"})
+        return (inferred.to_dict(), validate(cur, inferred).to_dict(), validate(cur, Schema.from_dict(strict)).to_dict(),
+                schema_diff(ref, cur, {"c1": "numeric"}, {}))
+
+    bulk = everything()
+    monkeypatch.setattr(infer_mod, "float_labels", lambda df, names, by_name: [])
+    monkeypatch.setattr(validate_mod, "clean_float_columns", lambda *a, **k: set())
+    assert everything() == bulk
+    assert bulk[1]["violations"] and bulk[2]["violations"] and bulk[3]["missing_rate_changes"]
+    assert {"column": "c7", "reference": "integer", "current": "numeric"} in bulk[3]["type_changes"]

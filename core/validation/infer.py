@@ -20,6 +20,7 @@ import pandas as pd
 from core.validation import column_values as cv
 from core.errors import PreflightError, check_cancel
 from core.validation.schema import ColumnSpec, DatasetSpec, Schema
+from core.validation.bulk import float_chunks, float_labels
 from core.validation.checks import UNIQUE_THRESHOLD, typed_values
 
 MISSING_SLACK = 0.01
@@ -167,16 +168,50 @@ def infer_schema(df, kinds=None, *, range_tolerance: float = 0.1, max_categories
     if not (isinstance(range_tolerance, (int, float)) and range_tolerance >= 0):
         raise PreflightError(f"range tolerance must be 0 or more, got {range_tolerance!r}")
     kinds = kinds or {}
+    by_name = {str(c): c for c in df.columns}
+    if len(by_name) != df.shape[1]:
+        name = next(n for n in by_name if sum(1 for c in df.columns if str(c) == n) > 1)
+        raise PreflightError(f"the table has more than one column named '{name}'")
+    floats = _infer_float_columns(df, by_name, kinds, float(range_tolerance), cancelled)
     columns = {}
-    for i, col in enumerate(df.columns):
+    for i, (name, col) in enumerate(by_name.items()):
+        if name in floats:
+            columns[name] = floats[name]
+            continue
         check_cancel(cancelled)
-        name = str(col)
-        if name in columns:
-            raise PreflightError(f"the table has more than one column named '{name}'")
         columns[name] = _infer_column(name, df[col], kinds.get(name), float(range_tolerance), int(max_categories))
         if progress is not None:
             progress((i + 1) / max(1, df.shape[1]))
+    if progress is not None:
+        progress(1.0)
     return Schema(columns=columns, dataset=DatasetSpec())
+
+
+def _float_spec(name: str, vals: np.ndarray, rows: int, tol: float) -> ColumnSpec:
+    """What :func:`_infer_column` records for a float64 column read as numeric (``vals`` with NaN)."""
+    spec: dict = {"type": "numeric"}
+    rate = float(np.isnan(vals).sum()) / rows
+    spec["max_missing_fraction"] = min(1.0, math.ceil((rate + MISSING_SLACK) * 10000) / 10000)
+    rng = _numeric_range(vals, "numeric", tol)
+    if rng is not None:
+        spec["range"] = rng
+        infinite = float(np.isinf(vals).sum()) / rows
+        if infinite > 0.01:
+            spec["max_out_of_range_fraction"] = min(1.0, math.ceil((infinite + MISSING_SLACK) * 10000) / 10000)
+    return ColumnSpec.from_dict(name, spec, "inferred schema")
+
+
+def _infer_float_columns(df, by_name: dict, kinds: dict, tol: float, cancelled) -> dict:
+    """Specs of the float64 columns the reader saw as numeric (or did not say), from 2-D chunks."""
+    if not len(df):
+        return {}
+    names = float_labels(df, [n for n in by_name if kinds.get(n) in (None, "numeric")], by_name)
+    out = {}
+    for part, arr in float_chunks(df, names, by_name):
+        check_cancel(cancelled)
+        for j, name in enumerate(part):
+            out[name] = _float_spec(name, arr[:, j], len(df), tol)
+    return out
 
 
 def _text_keys(s: pd.Series, missing: np.ndarray) -> dict:
@@ -207,7 +242,20 @@ def schema_diff(reference_df, current_df, kinds_ref=None, kinds_cur=None) -> dic
     out = {"added_columns": [c for c in cur_cols if c not in ref_cols],
            "removed_columns": [c for c in ref_cols if c not in cur_cols],
            "type_changes": [], "new_categories": {}, "missing_rate_changes": []}
-    for name in (c for c in ref_cols if c in cur_cols):
+    shared = [c for c in ref_cols if c in cur_cols]
+    numeric = [c for c in shared if kinds_ref.get(c) in (None, "numeric") and kinds_cur.get(c) in (None, "numeric")]
+    fast = set(float_labels(reference_df, float_labels(current_df, numeric, cur_cols), ref_cols)) \
+        if len(reference_df) and len(current_df) else set()
+    ref_profile, cur_profile = _float_profile(reference_df, ref_cols, fast), _float_profile(current_df, cur_cols, fast)
+    for name in shared:
+        if name in fast:  # float64 in both tables: type and missing rate from the 2-D profiles
+            (t_ref, rate_ref), (t_cur, rate_cur) = ref_profile[name], cur_profile[name]
+            if t_ref != t_cur:
+                out["type_changes"].append({"column": name, "reference": t_ref, "current": t_cur})
+            if abs(rate_cur - rate_ref) > MISSING_CHANGE:
+                out["missing_rate_changes"].append({"column": name, "reference": rate_ref, "current": rate_cur,
+                                                    "change": rate_cur - rate_ref})
+            continue
         ref, cur = reference_df[ref_cols[name]], current_df[cur_cols[name]]
         miss_ref, miss_cur = cv.missing_mask(ref), cv.missing_mask(cur)
         t_ref = column_type(ref, kinds_ref.get(name), whole_floats=True, missing=miss_ref)
@@ -226,4 +274,19 @@ def schema_diff(reference_df, current_df, kinds_ref=None, kinds_cur=None) -> dic
         if abs(rate_cur - rate_ref) > MISSING_CHANGE:
             out["missing_rate_changes"].append({"column": name, "reference": rate_ref, "current": rate_cur,
                                                 "change": rate_cur - rate_ref})
+    return out
+
+
+def _float_profile(df, by_name: dict, names: set) -> dict:
+    """{name: (schema type as :func:`column_type` judges it with whole_floats, missing rate)} for float64
+    columns: "integer" when every value present is a finite whole number, else "numeric"."""
+    ordered = [n for n in by_name if n in names]
+    out = {}
+    for part, arr in float_chunks(df, ordered, by_name):
+        missing = np.isnan(arr)
+        with np.errstate(invalid="ignore"):
+            whole = (missing | (np.isfinite(arr) & (np.floor(arr) == arr))).all(axis=0) & ~missing.all(axis=0)
+        rates = missing.mean(axis=0)
+        for j, name in enumerate(part):
+            out[name] = ("integer" if whole[j] else "numeric", float(rates[j]))
     return out

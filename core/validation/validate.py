@@ -60,6 +60,7 @@ import pandas as pd
 
 from core.errors import InputFileError, PreflightError, check_cancel
 from core.validation.schema import Schema
+from core.validation.bulk import clean_float_columns
 from core.validation.checks import EPS, Finding, column_findings
 
 CHECKS = ("missing_column", "type_mismatch", "range", "missing_values", "uniqueness", "allowed_values",
@@ -250,7 +251,6 @@ def validate(df, schema: Schema, *, kinds=None, progress=None, cancelled=None) -
     rows = len(df)
     violations: list[Violation] = []
     required = set(schema.dataset.required_columns)  # a set: looked up once per column
-    total = len(schema.columns) + 1
 
     def check(name, spec):
         check_cancel(cancelled)
@@ -268,8 +268,10 @@ def validate(df, schema: Schema, *, kinds=None, progress=None, cancelled=None) -
 
     # columns are checked on both cores (numpy, pandas and Arrow kernels release the GIL); results are
     # collected in schema order so the report does not depend on thread timing
+    clean = clean_float_columns(df, schema.columns, by_name, cancelled)  # passing float columns, settled at once
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = [pool.submit(check, name, spec) for name, spec in schema.columns.items()]
+        futures = [pool.submit(check, name, spec) for name, spec in schema.columns.items() if name not in clean]
+        total = len(futures) + 1
         try:
             for i, fut in enumerate(futures):
                 violations.extend(fut.result())
