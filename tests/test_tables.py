@@ -434,3 +434,14 @@ def test_wide_reader_errors_name_the_line(tmp_path, monkeypatch):
     with pytest.raises(InputFileError, match=r"line 3: column 'c0': a value is 3.9 KB long, over the limit of "
                                              r"2.9 KB per field \(data row 2\)"):
         read_table(long)
+
+
+def test_preview_of_a_table_whose_header_is_longer_than_the_first_read(tmp_path, monkeypatch):
+    path = wide_csv(tmp_path / "wide.csv", 12000, n_rows=4)  # header ~70 KB: more than the first 64 KB read
+    table = preview(path, n=2)
+    assert table.df.shape == (2, 12000) and table.info()["rows_exact"] is False
+    assert count_rows(path) == 4
+    from core.data import limits
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 100_000)
+    with pytest.raises(InputFileError, match="line 1: this line is"):
+        preview(wide_csv(tmp_path / "wider.csv", 30000, n_rows=2), n=2)

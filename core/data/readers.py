@@ -133,6 +133,11 @@ def _read_text(path, fmt, size, max_bytes, nrows, report, cancelled):
         text, warnings = decode_text(path, raw, eof)
         if not eof:
             text = text[: text.rfind("\n") + 1]
+            if not text:  # not one whole line yet (a wide header): read more, within the line limit
+                limits.check_line_lengths(path, raw)
+                check_cancel(cancelled)
+                limit *= 4
+                continue
         if base == "json":
             if eof:
                 return _json_frame(path, raw, text, base, nrows), warnings, None
