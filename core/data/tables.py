@@ -22,8 +22,13 @@ array, which has to be parsed whole, is the exception).
 
 Limits: ``max_bytes`` (default 2 GiB) caps the *decompressed* size of the data, checked
 while streaming (a gzip bomb stops after ``max_bytes``), from the Parquet metadata and from
-the sizes stored in an ``.xlsx`` archive.  Every problem with the input raises
+the sizes stored in an ``.xlsx`` archive.  In CSV/TSV/JSON Lines a line may hold at most 64 MB and
+a field 16 MB (:mod:`core.data.limits`, which also warns about a quote that is never closed).
+Integers past the int64 range follow :mod:`core.data.big_numbers`; tables of 1,000 columns or more
+are read by :mod:`core.data.wide`.  Every problem with the input raises
 :class:`~core.errors.InputFileError` naming the file (and the line, where there is one).
+
+:func:`count_rows` gives a file's exact row count without loading it (:mod:`core.data.rowcount`).
 """
 
 from __future__ import annotations
