@@ -101,3 +101,25 @@ def test_deterministic_and_accepts_handoff_dict():
     assert a == b
     assert "Generated 2025-02-01T00:00:00Z" in generate_model_card(META, HANDOFF, [], {},
                                                                    generated_utc="2025-02-01T00:00:00Z")
+
+
+def test_model_card_uses_the_run_that_counts_not_the_newest(tmp_path):
+    from core.assessment import templates
+    from core.assessment.store import create_assessment
+    from core.handoff import signing
+
+    store = create_assessment(tmp_path / "a.preflight", name="x", items=list(templates.load("seed").items))
+    try:
+        for run in RUNS:
+            store.add_run(run["kind"], settings={}, inputs=run.get("inputs", []), result=run["result"],
+                          started_utc=run["finished_utc"], finished_utc=run["finished_utc"])
+        drift_ids = [r["id"] for r in store.runs() if r["kind"] == "drift"]
+        newest_only = generate_model_card(META, HANDOFF, signing.counted_runs(store), {})
+        assert f"run #{drift_ids[-1]}" in newest_only and "dataset drift detected" in newest_only
+        store.set_counted_run("drift", drift_ids[0])
+        chosen = generate_model_card(META, HANDOFF, signing.counted_runs(store), {})
+        assert f"**Data drift** (run #{drift_ids[0]}" in chosen and "dataset drift not detected" in chosen
+        store.set_run_excluded(drift_ids[0], True)
+        assert "dataset drift detected" in generate_model_card(META, HANDOFF, signing.counted_runs(store), {})
+    finally:
+        store.close()

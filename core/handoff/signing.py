@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.assessment import evidence as ev
+from core.assessment.counted import runs_that_count
 from core.handoff import form as ho
 from core.handoff import signoff as so
 from core.assessment.checklist import score
@@ -34,15 +35,18 @@ def model_card_sections(store) -> dict:
     return store.handoff_data()[1]
 
 
+def counted_runs(store) -> list[dict]:
+    """The stored runs with, per kind, only the one that counts for the verdict (and none left out of the report).
+
+    The model card and the handoff pre-fill read "the newest run of a kind" from this list, so they use the same
+    run as the report's gates (see :mod:`core.assessment.counted`).
+    """
+    return runs_that_count(store.runs(), store.links(), store.counted_run_choices())
+
+
 def prefill_handoff(store) -> tuple[ho.Handoff, list[str]]:
-    """The handoff with baselines taken from the latest performance and load runs (not saved)."""
-    return ho.prefill_from_runs(load_handoff(store), store.runs())
-
-
-def set_training_data(store, path, progress=None, cancelled=None) -> ho.Handoff:
-    """Hash the training data file and record its path and SHA-256 in the handoff."""
-    digest, _size = ho.hash_training_data(path, progress=progress, cancelled=cancelled)
-    return record_training_data(store, path, digest)
+    """The handoff with baselines taken from the performance and load runs that count (not saved)."""
+    return ho.prefill_from_runs(load_handoff(store), counted_runs(store))
 
 
 def record_training_data(store, path, digest: str) -> ho.Handoff:

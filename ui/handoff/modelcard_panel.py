@@ -94,7 +94,7 @@ class ModelCardPanel(QWidget):
         if store is None:
             return
         try:
-            self.markdown = generate_model_card(store.meta(), signing.load_handoff(store), store.runs(),
+            self.markdown = generate_model_card(store.meta(), signing.load_handoff(store), signing.counted_runs(store),
                                                 signing.model_card_sections(store))
         except PreflightError as exc:
             self.markdown = ""
@@ -142,7 +142,7 @@ class ModelCardPanel(QWidget):
         store = self.context.store
         self.save_sections()
         try:
-            text = generate_model_card(store.meta(), signing.load_handoff(store), store.runs(),
+            text = generate_model_card(store.meta(), signing.load_handoff(store), signing.counted_runs(store),
                                        signing.model_card_sections(store), generated_utc=utc_now_seconds())
             with open(path, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)

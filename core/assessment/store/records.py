@@ -184,13 +184,6 @@ class RecordsMixin:
             if excluded and self.counted_run_choices().get(run["kind"]) == run_id:
                 self.set_counted_run(run["kind"], None)
 
-    def delete_run(self, run_id: int) -> None:
-        with self.transaction():
-            before = self.run(run_id)
-            self.conn.execute("DELETE FROM runs WHERE id=?", (run_id,))
-            self.audit("delete", f"run:{run_id}", {k: before[k] for k in ("kind", "settings", "inputs", "summary")},
-                       None)
-
     # ------------------------------------------------------------------ evidence
     def add_evidence_file(self, *, label: str, path: str, sha256: str, size: int, blob: bytes | None = None) -> int:
         with self.transaction():
@@ -211,14 +204,6 @@ class RecordsMixin:
         row = self.conn.execute("SELECT blob FROM evidence_files WHERE id=?", (file_id,)).fetchone()
         return row[0] if row else None
 
-    def delete_evidence_file(self, file_id: int) -> None:
-        with self.transaction():
-            before = [f for f in self.evidence_files() if f["id"] == file_id]
-            if not before:
-                raise PreflightError(f"evidence file {file_id} does not exist")
-            self.conn.execute("DELETE FROM evidence_files WHERE id=?", (file_id,))
-            self.audit("delete", f"evidence_file:{file_id}", before[0], None)
-
     def link_evidence(self, item_id: int, *, run_id: int | None = None, file_id: int | None = None) -> int:
         if (run_id is None) == (file_id is None):
             raise PreflightError("an evidence link points to exactly one run or one file")
@@ -235,16 +220,6 @@ class RecordsMixin:
             self.audit("create", f"evidence_link:{cur.lastrowid}", None,
                        {"item_id": item_id, "run_id": run_id, "file_id": file_id})
         return cur.lastrowid
-
-    def unlink_evidence(self, link_id: int) -> None:
-        with self.transaction():
-            row = self.conn.execute("SELECT item_id, run_id, file_id FROM evidence_links WHERE id=?",
-                                    (link_id,)).fetchone()
-            if row is None:
-                raise PreflightError(f"evidence link {link_id} does not exist")
-            self.conn.execute("DELETE FROM evidence_links WHERE id=?", (link_id,))
-            self.audit("delete", f"evidence_link:{link_id}",
-                       {"item_id": row[0], "run_id": row[1], "file_id": row[2]}, None)
 
     def links(self, item_id: int | None = None) -> list[dict]:
         sql = "SELECT id, item_id, run_id, file_id, created_utc FROM evidence_links"
