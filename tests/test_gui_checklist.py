@@ -39,9 +39,10 @@ def _set_status(tab, name, status):
     assert tab.proxy.setData(index, status, Qt.EditRole)
 
 
-def test_title_tabs_and_chain_state(window):
+def test_title_tabs_and_chain_state(window, qtbot):
     assert window.windowTitle() == "Preflight — gui.preflight"
     assert window.tabs.tabText(0) == "Checklist"
+    qtbot.waitUntil(lambda: window.context.chain is not None, timeout=10000)  # verified in the worker
     assert "intact" in window.chain_label.text()
     assert window.checklist_tab.proxy.rowCount() == 14
 
