@@ -400,3 +400,13 @@ def test_cli_pdf_renders_headless(sample, tmp_path):
         pytest.skip("neither pdftoppm nor ghostscript is installed")
     pages_png = list(tmp_path.glob("page*.png"))
     assert pages_png and pages_png[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_run_with_many_inputs_lists_the_first_ones_and_says_how_many():
+    from core.render.registry import MAX_INPUT_ROWS, inputs_table
+
+    inputs = [{"role": "source", "path": f"src/m{i}.py", "sha256": f"{i:064x}", "size": i} for i in range(60)]
+    html = inputs_table(inputs)
+    assert html.count("src/m") == MAX_INPUT_ROWS and f"{60:064x}"[:10] not in html
+    assert f"The first {MAX_INPUT_ROWS} of 60 input files" in html
+    assert "of 60 input files" not in inputs_table(inputs[:MAX_INPUT_ROWS])

@@ -110,11 +110,20 @@ def input_rows(inputs) -> list[dict]:
     return out
 
 
+#: input files listed per run in the HTML/PDF (a folder scan can have hundreds; the JSON copy has them all)
+MAX_INPUT_ROWS = 25
+
+
 def inputs_table(inputs) -> str:
+    records = input_rows(inputs)
     rows = [[esc(d.get("role")), esc(d.get("path")), mono(d.get("sha256") or "-"), fmt(d.get("size")),
-             fmt(d.get("rows"))] for d in input_rows(inputs)]
-    return table(["Role", "File", "SHA-256", "Bytes", "Rows"], rows, numeric={3, 4},
-                 widths={2: "42%"}, empty="No input files recorded.")
+             fmt(d.get("rows"))] for d in records[:MAX_INPUT_ROWS]]
+    out = table(["Role", "File", "SHA-256", "Bytes", "Rows"], rows, numeric={3, 4},
+                widths={2: "42%"}, empty="No input files recorded.")
+    if len(records) > MAX_INPUT_ROWS:
+        out += (f'<p class="small muted">The first {MAX_INPUT_ROWS} of {len(records)} input files; all of them, '
+                "with their SHA-256, are in the JSON copy.</p>")
+    return out
 
 
 def settings_text(settings) -> str:
