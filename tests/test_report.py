@@ -407,6 +407,6 @@ def test_a_run_with_many_inputs_lists_the_first_ones_and_says_how_many():
 
     inputs = [{"role": "source", "path": f"src/m{i}.py", "sha256": f"{i:064x}", "size": i} for i in range(60)]
     html = inputs_table(inputs)
-    assert html.count("src/m") == MAX_INPUT_ROWS and f"{60:064x}"[:10] not in html
+    assert html.count("src/m") == MAX_INPUT_ROWS and "src/m59.py" not in html and "src/m0.py" in html
     assert f"The first {MAX_INPUT_ROWS} of 60 input files" in html
     assert "of 60 input files" not in inputs_table(inputs[:MAX_INPUT_ROWS])
