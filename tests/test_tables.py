@@ -445,3 +445,19 @@ def test_preview_of_a_table_whose_header_is_longer_than_the_first_read(tmp_path,
     monkeypatch.setattr(limits, "MAX_LINE_BYTES", 100_000)
     with pytest.raises(InputFileError, match="line 1: this line is"):
         preview(wide_csv(tmp_path / "wider.csv", 30000, n_rows=2), n=2)
+
+
+def test_wide_reader_settles_label_columns_like_the_kind_rules(tmp_path, monkeypatch):
+    """Label columns typed in bulk (categorical or text by their distinct count) match the per-column rules."""
+    from core.data import wide
+    rng = np.random.default_rng(3)
+    n_rows, n_cols = 30, 1100
+    pools = [["a", "b", "c"], [f"w{i}" for i in range(14)], [f"v{i}" for i in range(40)], ["yes", "no"],
+             ["x", "y", "5"], ["NA", "q", "r"], ["inf", "k"], ["2024-01-01", "2024-02-01"]]
+    cols = {f"t{j}": rng.choice(pools[j % len(pools)], n_rows) for j in range(n_cols)}
+    path = write(tmp_path / "labels.csv", pd.DataFrame(cols).to_csv(index=False))
+    fast = read_table(path)
+    monkeypatch.setattr(wide, "WIDE_COLUMNS", 10 ** 9)
+    slow = read_table(path)
+    assert fast.kinds == slow.kinds
+    assert set(fast.kinds.values()) >= {"categorical", "text", "boolean"}

@@ -40,6 +40,12 @@ def _numeric_block(df: pd.DataFrame, cols: list, floats: bool) -> dict:
 
 
 def _one_column(s: pd.Series) -> str | None:
+    if isinstance(s.dtype, pd.CategoricalDtype):  # from the codes: no copy of the values
+        codes = s.cat.codes.to_numpy()
+        used = np.unique(codes[codes >= 0])
+        present = int((codes >= 0).sum())
+        value = s.cat.categories[used[0]] if used.size == 1 else None
+        return _message(s.name, len(s), present, value)
     present = int(s.notna().sum())
     if present == 0:
         return _message(s.name, len(s), 0, None)

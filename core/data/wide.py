@@ -83,6 +83,30 @@ def _check_fields(path, buf, cells: pa.Array, names, nrows: int, starts) -> None
                              line=starts[row])
 
 
+def _text_kinds(cells: pa.Array, null: np.ndarray, names, idx: np.ndarray, nrows: int) -> dict:
+    """Kinds of text columns settled in bulk: those with no cell that could be a number, a date or a
+    true/false word are categorical or text by their distinct count (rule 5 of :mod:`core.data.kinds`);
+    the others are left to the per-column rules."""
+    if not idx.size:
+        return {}
+    from core.data.kinds import FALSE_WORDS, MAX_CATEGORIES, MIN_ROWS_FOR_SHARE, TRUE_WORDS
+    words = pa.array(sorted(TRUE_WORDS | FALSE_WORDS))
+    unsure = (_mask(cells, r"(?i)[0-9]|inf|nan")
+              | pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(cells)), value_set=words).to_numpy(zero_copy_only=False))
+    codes = pc.dictionary_encode(cells).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    shape = (len(names), nrows)
+    unsure, codes = unsure.reshape(shape)[idx], np.where(null.reshape(shape), -1, codes.reshape(shape))[idx]
+    ordered = np.sort(codes, axis=1)
+    distinct = ((ordered[:, 1:] != ordered[:, :-1]) & (ordered[:, 1:] >= 0)).sum(axis=1) + (ordered[:, 0] >= 0)
+    present = (codes >= 0).sum(axis=1)
+    out = {}
+    for k, j in enumerate(idx.tolist()):
+        if present[k] and not (unsure[k] & (codes[k] >= 0)).any():
+            d, n = int(distinct[k]), int(present[k])
+            out[names[j]] = "text" if d > MAX_CATEGORIES or (n >= MIN_ROWS_FOR_SHARE and d > n / 2) else "categorical"
+    return out
+
+
 def wide_frame(path, buf, text: str, delim: str, delim_name: str, null_tokens, name_fn,
                warnings: list) -> pd.DataFrame:
     """Parse ``text`` (the decoded ``buf``) into a DataFrame; ``name_fn(header)`` cleans the names."""
@@ -138,6 +162,7 @@ def wide_frame(path, buf, text: str, delim: str, delim_name: str, null_tokens, n
         text_cols = [pc.if_else(pa.array(null[j]), pa.scalar(None, pa.string()), cells.slice(j * nrows, nrows))
                      for j in idx.tolist()]
         parts.append(pa.table(text_cols, names=[names[j] for j in idx.tolist()]).to_pandas())
+    hints.update(_text_kinds(cells, null, names, np.flatnonzero(~(floating | integers | booleans)), nrows))
     df = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
     df = df[list(names)] if list(df.columns) != list(names) else df
     if hints:
