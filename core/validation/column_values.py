@@ -44,10 +44,18 @@ def _categories(s: pd.Series) -> pd.Series:
 
 def missing_mask(s: pd.Series) -> np.ndarray:
     """True where a value is missing: NaN, None, NaT, or an empty string."""
-    if is_category(s):
-        cats = _categories(s)
-        per_cat = missing_mask(cats) if len(cats) else np.zeros(0, dtype=bool)
-        return _spread(s, per_cat, True).astype(bool)
+    if is_category(s):  # categories are never missing themselves; only an empty-text category is
+        codes = s.cat.codes.to_numpy()
+        miss = codes < 0
+        cats = s.cat.categories
+        if cats.dtype == object or pd.api.types.is_string_dtype(cats.dtype):
+            try:
+                empty = cats.get_loc("")
+            except (KeyError, TypeError):
+                empty = None
+            if isinstance(empty, (int, np.integer)):
+                miss = miss | (codes == empty)
+        return miss
     miss = s.isna().to_numpy()
     if is_textual(s):
         with warnings.catch_warnings():
