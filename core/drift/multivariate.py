@@ -123,8 +123,9 @@ def domain_classifier(reference_df: pd.DataFrame, current_df: pd.DataFrame, colu
         raise PreflightError("the domain classifier needs at least one numeric, datetime, "
                              "categorical or boolean column present in both tables")
     rng = np.random.default_rng(seed)
-    ref = _sample(reference_df[cols], int(max_rows), rng)
-    cur = _sample(current_df[cols], int(max_rows), rng)
+    # rows first, then columns: selecting columns of the whole table would copy all of it
+    ref = _sample(reference_df, int(max_rows), rng)[cols]
+    cur = _sample(current_df, int(max_rows), rng)[cols]
     if len(ref) < MIN_ROWS or len(cur) < MIN_ROWS:
         raise PreflightError(f"the domain classifier needs at least {MIN_ROWS} rows in each table "
                              f"(reference has {len(ref)}, current has {len(cur)})")
