@@ -52,6 +52,10 @@ def preload(args) -> threading.Thread | None:
     A feature's ``cli.py`` may offer ``preload(args) -> module names``; the command imports
     them itself when it needs them, and simply finds them loaded (or waits for the import in
     progress).  A failed import here is ignored: the command's own import reports it.
+
+    Name third-party libraries only, never Preflight's own modules: a library never imports
+    Preflight, so this thread cannot hold a module lock that the command's own imports wait
+    for while it waits for one of theirs (Python reports such a cycle as a deadlock error).
     """
     module = sys.modules.get(getattr(args.handler, "__module__", ""))
     names = tuple(module.preload(args)) if module is not None and hasattr(module, "preload") else ()

@@ -31,9 +31,9 @@ def register(sub) -> None:
 
 
 def preload(args) -> tuple[str, ...]:
-    """Libraries to load while the tables are read (see :func:`core.cli.preload`)."""
-    return ("core.drift.compute",) + (() if args.no_multivariate else
-                                      ("sklearn.ensemble", "sklearn.metrics", "sklearn.model_selection"))
+    """Libraries to load while the tables are read (see :func:`core.cli.preload`); scikit-learn is
+    left to the classifier's own thread, so that no two threads ever import it at once."""
+    return ("scipy.stats",)
 
 
 def cmd_drift(args) -> int:

@@ -115,6 +115,10 @@ def domain_classifier(reference_df: pd.DataFrame, current_df: pd.DataFrame, colu
     ``step(done, total)``, when given, is called (from worker threads) as folds and
     permuted columns finish.
     """
+    # every scikit-learn import here, in one thread, before the fold threads start: two threads
+    # importing the same package tree at once can fail with a module-lock deadlock error
+    from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: F401
+    from sklearn.metrics import roc_auc_score  # noqa: F401
     from sklearn.model_selection import StratifiedKFold
 
     cols = [c for c in columns if kinds.get(c) in NUMERIC_KINDS + CATEGORY_KINDS
