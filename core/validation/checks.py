@@ -85,7 +85,7 @@ def _missing(name, spec, missing, rows) -> Finding | None:
     pos = np.flatnonzero(missing)
     return Finding("missing_values", _share_severity(frac), count, frac, spec.max_missing_fraction,
                    f"'{name}' is missing in {count} of {rows} rows ({_pct(frac)}); "
-                   f"at most {_pct(spec.max_missing_fraction)} may be", pos, np.full(len(pos), None))
+                   f"at most {_pct(spec.max_missing_fraction)} may be missing", pos, np.full(len(pos), None))
 
 
 def _range(name, spec, vals, valid, rows) -> Finding | None:

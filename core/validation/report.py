@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.render.html import bullet_list, esc, fmt, kv_table, mark, pct, table
 from core.render.registry import gate, gate_result, register, warnings_list
+from core.validation.labels import check_label, threshold_text
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 SEVERITY_STATE = {"critical": "fail", "high": "fail", "medium": "warn", "low": "none"}
@@ -55,7 +56,7 @@ def _examples(v: dict) -> str:
     for e in (v.get("examples") or [])[:MAX_EXAMPLES]:
         if isinstance(e, dict):
             value = e.get("value")
-            shown = "missing" if value is None else repr(value) if isinstance(value, str) else fmt(value)
+            shown = "(missing)" if value is None else repr(value) if isinstance(value, str) else fmt(value)
             out.append(f"row {esc(fmt(e.get('row')))}: {esc(shown[:60])}")
         else:
             out.append(esc(str(e)[:60]))
@@ -83,8 +84,9 @@ def render(run: dict) -> str:
     for v in ranked[:MAX_VIOLATIONS]:
         sev = v.get("severity")
         rows.append([mark(SEVERITY_STATE.get(sev, "none"), str(sev or "-")),
-                     esc(v.get("column") if v.get("column") is not None else "(table)"), esc(v.get("check")),
-                     esc(fmt(v.get("count"))), esc(pct(v.get("fraction"), 2)), esc(fmt(v.get("threshold"))),
+                     esc(v.get("column") if v.get("column") is not None else "(table)"),
+                     esc(check_label(v.get("check"))), esc(fmt(v.get("count"))), esc(pct(v.get("fraction"), 2)),
+                     esc(threshold_text(v.get("check"), v.get("threshold"))),
                      esc(v.get("message") or ""), _examples(v)])
     body = kv_table(pairs) + "<h4>Violations</h4>" + table(
         ["Severity", "Column", "Check", "Rows", "Share", "Limit", "Message", "Examples"], rows,
@@ -121,6 +123,6 @@ def validation_gate(run: dict | None) -> dict:
     for v in violations:
         by_sev[str(v.get("severity"))] = by_sev.get(str(v.get("severity")), 0) + 1
     counts = ", ".join(f"{n} {s}" for s, n in by_sev.items())
-    reasons = [f"{v.get('severity')}: {v.get('column') or '(table)'} {v.get('check')} "
+    reasons = [f"{v.get('severity')}: {v.get('column') or '(table)'} {check_label(v.get('check')).lower()} "
                f"({v.get('count')} row(s))" for v in violations[:8]]
     return _result_of("fail", f"{where}: {len(violations)} violation(s) ({counts})", reasons)
