@@ -144,7 +144,8 @@ def _check_override_names(overrides: dict, ref_cols, cur_cols) -> None:
 
 
 def _present(overrides: dict, columns) -> dict | None:
-    return {k: v for k, v in overrides.items() if k in set(columns)} or None
+    names = set(columns)  # once, not per override: wide tables have many of both
+    return {k: v for k, v in overrides.items() if k in names} or None
 
 
 def record_drift(store, run: DriftRun, *, profile_name: str | None = None) -> int:
