@@ -24,6 +24,8 @@ def with_example(monkeypatch):
 
 
 def test_the_shipped_features_register_their_commands_and_gates():
+    import core.validation.report  # noqa: F401  (imported first on purpose: the order must not depend on it)
+
     parser = cli.build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)
     assert {"new", "score", "checklist", "audit", "drift", "validate", "report"} <= commands
@@ -52,3 +54,13 @@ def test_a_new_feature_gets_its_command_report_body_and_gate(with_example, tmp_p
 def test_without_the_registry_line_the_feature_is_absent(tmp_path):
     assert "rowcount" not in cli.build_parser()._subparsers._group_actions[0].choices
     assert "rowcount" not in [kind for kind, _l, _f in registry.gates()]
+
+
+def test_gate_order_follows_the_feature_registry_not_import_order(monkeypatch):
+    registry.load_kinds()
+    monkeypatch.setattr(registry, "_GATES", dict(reversed(list(registry._GATES.items()))))
+    kinds = [kind for kind, _label, _fn in registry.gates()]
+    packages = [f"core.{k}" for k in ("drift", "validation", "canary", "codeaudit")]
+    expected = [p for p in features.FEATURES if p in packages]
+    assert [{"drift": "core.drift", "validation": "core.validation", "canary": "core.canary",
+             "code_audit": "core.codeaudit"}[k] for k in kinds] == expected

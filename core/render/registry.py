@@ -70,9 +70,17 @@ def load_kinds() -> None:
 
 
 def gates() -> list[tuple[str, str, Gate]]:
-    """``(kind, label, check)`` of every registered gate, in feature order."""
+    """``(kind, label, check)`` of every registered gate, in the order of ``core.features.FEATURES``
+    (whatever order their modules happened to be imported in)."""
     load_kinds()
-    return [(kind, label, fn) for kind, (label, fn) in _GATES.items()]
+    from core.features import FEATURES
+
+    def rank(item):
+        module = getattr(item[1][1], "__module__", "")
+        return next((n for n, pkg in enumerate(FEATURES) if module == pkg or module.startswith(pkg + ".")),
+                    len(FEATURES))
+
+    return [(kind, label, fn) for kind, (label, fn) in sorted(_GATES.items(), key=rank)]
 
 
 def renderer_for(kind) -> Renderer:
