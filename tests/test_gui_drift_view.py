@@ -142,3 +142,11 @@ def test_psi_band_tooltip_matches_the_bands_core_uses(view):
     assert "major above 0.25" in tip and "0.2 " not in tip and not tip.endswith("0.2")
     assert (psi_band(0.09), psi_band(0.24), psi_band(0.25), psi_band(0.26)) == ("stable", "moderate", "moderate",
                                                                                   "major")
+
+
+def test_new_categories_cell_reads_as_words():
+    from ui.drift.model import new_categories_text
+
+    assert new_categories_text({"kind": "numeric"}) == ""
+    assert new_categories_text({"new_categories_count": 0, "new_categories": []}) == "none"
+    assert new_categories_text({"new_categories_count": 4, "new_categories": ["a", "b", "c", "d"]}) == "4: a, b, c, ..."

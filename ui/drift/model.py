@@ -78,7 +78,7 @@ def percent(value) -> str:
 def new_categories_text(col: dict) -> str:
     count = col.get("new_categories_count")
     if not count:
-        return "" if count is None else "0"
+        return "" if count is None else "none"
     names = [str(c) for c in (col.get("new_categories") or [])[:3]]
     more = ", ..." if count > len(names) else ""
     return f"{count}: {', '.join(names)}{more}"
