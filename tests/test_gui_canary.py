@@ -117,14 +117,14 @@ def test_replay_run_and_reopen_shows_the_stored_run(qtbot, env, tmp_path):
 
 
 def test_the_dialog_says_when_no_item_is_about_canaries(qtbot, tmp_path):
-    from ui.canary.evidence import AttachCanaryDialog
+    from ui.canary.evidence import attach_dialog
 
-    dialog = AttachCanaryDialog(templates.load("seed").items, 1, "promoted")
+    dialog = attach_dialog(templates.load("seed").items, 1, "promoted")
     qtbot.addWidget(dialog)
     from PySide6.QtWidgets import QLabel
 
     assert any("No item of this checklist" in label.text() for label in dialog.findChildren(QLabel))
     assert dialog.list.currentRow() == -1 and not dialog.ok_button.isEnabled()
-    launch = AttachCanaryDialog(templates.load("launch-checklist").items, 1, "promoted")
+    launch = attach_dialog(templates.load("launch-checklist").items, 1, "promoted")
     qtbot.addWidget(launch)
     assert "Rollback plan tested" in launch.list.item(0).text() and launch.list.item(0).text().startswith("★")

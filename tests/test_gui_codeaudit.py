@@ -120,7 +120,7 @@ def test_scan_filter_preview_export_attach(qtbot, env, folder, tmp_path, monkeyp
     dialog.deleteLater()
     changed = []
     tab.context.checklist_changed.connect(lambda: changed.append(1))
-    monkeypatch.setattr("ui.codeaudit.tab.AttachDialog.exec", lambda self: 1)
+    monkeypatch.setattr("ui.common.evidence.AttachEvidenceDialog.exec", lambda self: 1)
     qtbot.mouseClick(tab.attach_button, Qt.LeftButton)
     links = store.links(item_id)
     assert [link["run_id"] for link in links] == [run["id"]] and changed

@@ -265,7 +265,7 @@ def test_history_selection_shows_the_stored_run_and_attaches_evidence(qtbot, env
     history.select_run(store.runs("drift")[0]["id"])
     assert _row(tab, "age")["method"] == "Wasserstein"
     dialog = history.attach_dialog()
-    assert dialog.list.currentItem().text() == "Data Quality — Data drift monitoring"
+    assert dialog.list.currentItem().text() == "★ Data Quality — Data drift monitoring"
     changed = []
     tab.context.checklist_changed.connect(lambda: changed.append(1))
     link = history.attach_selected(dialog.selected_item_id())

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from core.canary.run import record_canary, run_canary
 from core.errors import PreflightError
-from ui.canary.evidence import AttachCanaryDialog
+from ui.canary.evidence import attach_dialog
+from ui.common.evidence import AttachEvidenceDialog, attach_run
 from ui.canary.form import SetupForm
 from ui.canary.models import DecisionLogModel, MonteCarloModel
 from ui.canary.timeline import Timeline
@@ -305,32 +306,18 @@ class CanaryTab(QWidget):
             self.mc_plot.setYRange(-0.04 * top, top, padding=0)
 
     # --------------------------------------------------------------- evidence
-    def attach_dialog(self) -> AttachCanaryDialog | None:
+    def attach_dialog(self) -> AttachEvidenceDialog | None:
         if self.shown_run_id is None or self.context.store is None:
             return None
         summary = (self.shown_result or {}).get("outcome", "").replace("_", " ")
-        return AttachCanaryDialog(self.context.store.items(), self.shown_run_id, summary, self)
+        return attach_dialog(self.context.store.items(), self.shown_run_id, summary, self)
 
     def attach_evidence(self, item_id: int | None = None) -> int | None:
         """Link the shown run to a checklist item (asked in a dialog when not given); returns the link id."""
         if self.shown_run_id is None:
             return None
-        if item_id is None:
-            dialog = self.attach_dialog()
-            if dialog is None or not dialog.exec():
-                return None
-            item_id = dialog.selected_item_id()
-            if item_id is None:
-                return None
-        try:
-            link = self.context.store.link_evidence(item_id, run_id=self.shown_run_id)
-            item = self.context.store.item(item_id)
-        except PreflightError as exc:
-            show_error(self, "Cannot attach the run", str(exc))
-            return None
-        self.context.notify("checklist", "runs")
-        self.context.status_message.emit(f"Canary run #{self.shown_run_id} attached as evidence to '{item.name}'")
-        return link
+        return attach_run(self.context, self.shown_run_id, f"canary run #{self.shown_run_id}", self.attach_dialog,
+                          lambda title, message: show_error(self, title, message), item_id)
 
 
 def _escape(text: str) -> str:

@@ -18,7 +18,8 @@ from core.codeaudit.export import write_findings_csv
 from core.codeaudit.model import KIND_LABELS, SEVERITIES
 from core.codeaudit.run import preview_lines, record_code_audit, run_code_audit
 from core.errors import PreflightError
-from ui.codeaudit.attach import AttachDialog
+from ui.codeaudit.attach import attach_dialog
+from ui.common.evidence import AttachEvidenceDialog, attach_run
 from ui.codeaudit.model import FindingsFilter, FindingsModel
 from ui.codeaudit.preview import SourcePreview
 from ui.common.table_models import read_only_table
@@ -338,28 +339,14 @@ class CodeAuditTab(QWidget):
         self.context.status_message.emit(f"Exported {n} of {self.model.rowCount()} finding(s) to {path}")
         return n
 
-    def attach_dialog(self) -> AttachDialog | None:
+    def attach_dialog(self) -> AttachEvidenceDialog | None:
         if self.run_id is None or self.context.store is None or self.result is None:
             return None
-        return AttachDialog(self.context.store.items(), self.run_id, self.result.get("summary") or {}, self)
+        return attach_dialog(self.context.store.items(), self.run_id, self.result.get("summary") or {}, self)
 
     def attach(self, item_id: int | None = None) -> int | None:
         """Link the shown run to a checklist item (asked in a dialog when not given); returns the link id."""
         if self.run_id is None or self.context.store is None:
             return None
-        if item_id is None:
-            dialog = self.attach_dialog()
-            if dialog is None or not dialog.exec():
-                return None
-            item_id = dialog.selected_item_id()
-            if item_id is None:
-                return None
-        try:
-            link = self.context.store.link_evidence(item_id, run_id=self.run_id)
-            item = self.context.store.item(item_id)
-        except PreflightError as exc:
-            self.show_error("Cannot attach the run", str(exc))
-            return None
-        self.context.notify("checklist", "runs")
-        self.context.status_message.emit(f"Code audit run #{self.run_id} attached as evidence to '{item.name}'")
-        return link
+        return attach_run(self.context, self.run_id, f"code audit run #{self.run_id}", self.attach_dialog,
+                          self.show_error, item_id)

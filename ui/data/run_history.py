@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from core.assessment.counted import BASIS_TEXT, counted_runs
 from core.errors import PreflightError
 from ui.common.dialogs import show_error
+from ui.common.evidence import AttachEvidenceDialog, attach_run, named
 from ui.common.table_models import ListTableModel, read_only_table
 
 KINDS = ("drift", "validation")
@@ -119,38 +119,6 @@ class RunsModel(ListTableModel):
             font.setBold(True)
             return font
         return None
-
-
-class AttachRunDialog(QDialog):
-    """Choose the checklist item a run is evidence for."""
-
-    def __init__(self, items, run: dict, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle(f"Attach run #{run['id']} as evidence")
-        self.resize(460, 420)
-        self.list = QListWidget()
-        preferred = PREFERRED_ITEM.get(run["kind"])
-        for item in items:
-            entry = QListWidgetItem(f"{item.category} — {item.name}")
-            entry.setData(Qt.UserRole, item.id)
-            self.list.addItem(entry)
-            if item.name == preferred and self.list.currentRow() < 0:
-                self.list.setCurrentItem(entry)
-        self.list.itemDoubleClicked.connect(lambda _i: self.accept())
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.ok_button = buttons.button(QDialogButtonBox.Ok)
-        self.ok_button.setEnabled(self.list.currentRow() >= 0)
-        self.list.currentRowChanged.connect(lambda r: self.ok_button.setEnabled(r >= 0))
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"Link the {run['kind']} run #{run['id']} ({run_summary(run)}) to:"))
-        lay.addWidget(self.list, 1)
-        lay.addWidget(buttons)
-
-    def selected_item_id(self) -> int | None:
-        entry = self.list.currentItem()
-        return None if entry is None else entry.data(Qt.UserRole)
 
 
 class RunHistory(QWidget):
@@ -319,31 +287,18 @@ class RunHistory(QWidget):
                                                                  else "is shown in the report again"))
         return True
 
-    def attach_dialog(self, run: dict | None = None) -> AttachRunDialog | None:
+    def attach_dialog(self, run: dict | None = None) -> AttachEvidenceDialog | None:
         run = run or self.selected_run()
         if run is None or self.context.store is None:
             return None
-        return AttachRunDialog(self.context.store.items(), run, self)
+        items = self.context.store.items()
+        return AttachEvidenceDialog(items, f"the {run['kind']} run #{run['id']} ({run_summary(run)})",
+                                    suggested=named(items, [PREFERRED_ITEM.get(run["kind"])]), parent=self)
 
     def attach_selected(self, item_id: int | None = None) -> int | None:
         """Link the selected run to a checklist item (asked in a dialog when not given); returns the link id."""
         run = self.selected_run()
         if run is None:
             return None
-        if item_id is None:
-            dialog = self.attach_dialog(run)
-            if dialog is None or not dialog.exec():
-                return None
-            item_id = dialog.selected_item_id()
-            if item_id is None:
-                return None
-        try:
-            link = self.context.store.link_evidence(item_id, run_id=run["id"])
-            item = self.context.store.item(item_id)
-        except PreflightError as exc:
-            show_error(self, "Cannot attach the run", str(exc))
-            return None
-        self.context.notify("checklist")
-        self.refresh()  # a run linked as evidence may now be the one that counts
-        self.context.status_message.emit(f"Run #{run['id']} attached as evidence to '{item.name}'")
-        return link
+        return attach_run(self.context, run["id"], f"{run['kind']} run #{run['id']}", lambda: self.attach_dialog(run),
+                          lambda title, message: show_error(self, title, message), item_id)
