@@ -21,6 +21,7 @@ FEATURES = (
     "core.assessment",
     "core.drift",
     "core.validation",
+    "core.performance",
     "core.handoff",
     "core.codeaudit",
     "core.canary",

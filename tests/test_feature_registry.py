@@ -60,7 +60,7 @@ def test_gate_order_follows_the_feature_registry_not_import_order(monkeypatch):
     registry.load_kinds()
     monkeypatch.setattr(registry, "_GATES", dict(reversed(list(registry._GATES.items()))))
     kinds = [kind for kind, _label, _fn in registry.gates()]
-    packages = [f"core.{k}" for k in ("drift", "validation", "canary", "codeaudit")]
+    packages = [f"core.{k}" for k in ("drift", "validation", "performance", "canary", "codeaudit")]
     expected = [p for p in features.FEATURES if p in packages]
     assert [{"drift": "core.drift", "validation": "core.validation", "canary": "core.canary",
-             "code_audit": "core.codeaudit"}[k] for k in kinds] == expected
+             "code_audit": "core.codeaudit", "performance": "core.performance"}[k] for k in kinds] == expected

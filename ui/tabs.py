@@ -12,6 +12,7 @@ import importlib
 TABS = (
     ("ui.checklist.tab", "ChecklistTab"),
     ("ui.data.tab", "DataTab"),
+    ("ui.performance.tab", "PerformanceTab"),
     ("ui.codeaudit.tab", "CodeAuditTab"),
     ("ui.canary.tab", "CanaryTab"),
     ("ui.handoff.tab", "HandoffTab"),

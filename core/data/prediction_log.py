@@ -179,10 +179,11 @@ def _binary(labels: np.ndarray) -> bool:
 
 
 def read_prediction_log(path, *, require: tuple[str, ...] = ("y_true",), columns: dict | None = None,
-                        progress=None, cancelled=None) -> PredictionLog:
+                        missing_labels: bool = False, progress=None, cancelled=None) -> PredictionLog:
     """Read a prediction log and find its columns (see the module docstring); ``require`` names needed roles.
 
     ``require`` may hold ``"y_true"``, ``"y_pred"`` (a prediction or a binary score), ``"latency_ms"``.
+    With ``missing_labels`` a row may lack its label (it has not arrived yet); it is ``None`` in ``y_true``.
     """
     table = read_table(path, progress=progress, cancelled=cancelled)
     found = find_columns(table.df.columns, columns)
@@ -194,7 +195,7 @@ def read_prediction_log(path, *, require: tuple[str, ...] = ("y_true",), columns
     y_true = _objects(table.df[found["y_true"]]) if "y_true" in found else None
     if y_true is not None:
         missing = pd.isna(pd.Series(y_true, dtype=object)).to_numpy()
-        if missing.any():
+        if missing.any() and not missing_labels:
             raise InputFileError(table.path, f"column {found['y_true']!r}, row {_first_bad_row(missing)}: the label "
                                              "is missing")
     y_score = _float_column(table, found["y_score"]) if "y_score" in found else None
