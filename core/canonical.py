@@ -41,10 +41,32 @@ def canonical_json(obj: Any) -> str:
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def plain(obj: Any) -> Any:
+    """``obj`` as plain JSON data in one pass: numpy scalars and arrays, tuples, sets, paths and dates
+    converted as :func:`json.dumps` would with this module's ``default``, dict keys as JSON writes them,
+    and NaN / infinities as None."""
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {_key(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return plain(_default(obj))
+
+
+def _key(key) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return next(iter(json.loads(json.dumps({key: 0}))))  # exactly as json writes the key
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
 def dumps(obj: Any, **kw) -> str:
     """Readable JSON for storage and CLI output (NaN becomes null)."""
-    return json.dumps(clean_floats(json.loads(json.dumps(obj, default=_default, allow_nan=True))),
-                      allow_nan=False, ensure_ascii=False, **kw)
+    return json.dumps(plain(obj), allow_nan=False, ensure_ascii=False, **kw)
 
 
 def sha256_text(text: str) -> str:

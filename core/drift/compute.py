@@ -44,8 +44,9 @@ is added when the raw reference table is available.
 from __future__ import annotations
 
 import json
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import asdict, dataclass, field, fields
 
 import pandas as pd
 
@@ -99,6 +100,9 @@ class ColumnDrift:
         return json.loads(dumps(asdict(self)))
 
 
+COLUMN_FIELDS = tuple(f.name for f in fields(ColumnDrift))
+
+
 @dataclass(frozen=True)
 class DriftResult:
     columns: tuple
@@ -116,7 +120,9 @@ class DriftResult:
         return json.loads(dumps({
             "dataset_drift": self.dataset_drift, "drifted_share": self.drifted_share,
             "drift_share_threshold": self.drift_share_threshold, "method": self.method,
-            "columns": [c.to_dict() for c in self.columns], "multivariate": self.multivariate,
+            # one serialisation pass for the whole result (not one per column, then again for all)
+            "columns": [{f: getattr(c, f) for f in COLUMN_FIELDS} for c in self.columns],
+            "multivariate": self.multivariate,
             # the classifier is a warning beside the per-column verdict, never part of dataset_drift
             "multivariate_warning": bool((self.multivariate or {}).get("drifted")),
             "warnings": list(self.warnings)}))
@@ -308,24 +314,24 @@ def _column_statistics(names, kinds, ref_getter, current, stats, col_part, progr
     """Every column's statistics into ``stats``, in worker threads; ``progress`` and the cancel
     checks run in the calling thread."""
     with ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="preflight-drift-columns") as pool:
-        futures = {pool.submit(analyse_column, n, kinds[n], ref_getter(n), current[n], cancelled): n
-                   for n in names}
-        order = {fut: i for i, fut in enumerate(futures)}
-        pending = set(futures)
+        futures = [(n, pool.submit(analyse_column, n, kinds[n], ref_getter(n), current[n], cancelled)) for n in names]
         try:
-            while pending:
-                check_cancel(cancelled)
-                done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-                # in submission order, so that a batch of finished columns reports the same way every run
-                for fut in sorted(done, key=order.__getitem__):
-                    stats[futures[fut]] = fut.result()
-                    if progress is not None:
-                        progress(col_part * len(stats) / len(names))
-                    # a cancel that arrives while the last columns finish must not be lost: the loop
-                    # would end with nothing pending and never look at ``cancelled`` again
+            # collected in column order: each wait is on one future, so the loop stays linear in the number of
+            # columns (waiting on the whole pending set every time is quadratic on wide tables)
+            for name, fut in futures:
+                while True:
                     check_cancel(cancelled)
+                    try:
+                        stats[name] = fut.result(timeout=0.05)
+                        break
+                    except FutureTimeout:
+                        continue
+                if progress is not None:
+                    progress(col_part * len(stats) / len(names))
+            # a cancel that arrives while the last columns finish must not be lost
+            check_cancel(cancelled)
         except BaseException:
-            for fut in pending:
+            for _name, fut in futures:
                 fut.cancel()
             raise
 
