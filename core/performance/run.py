@@ -166,3 +166,13 @@ def latest_drift_run_id(store) -> int | None:
 
     found = counted_runs(store.runs(), store.links(), store.counted_run_choices(), ["drift"])
     return found.get("drift", {}).get("run_id")
+
+
+def log_column_names(path, *, progress=None, cancelled=None) -> dict:
+    """The log's columns and the ones auto-detection picks (for the tab's column mapping)."""
+    from core.data.prediction_log import find_columns
+    from core.data.tables import read_table
+
+    table = read_table(path, progress=progress, cancelled=cancelled)
+    names = [str(c) for c in table.df.columns]
+    return {"columns": names, "detected": find_columns(names)}
