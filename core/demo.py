@@ -17,6 +17,9 @@ from core import paths
 from core.assessment import templates
 from core.assessment.store import Assessment, create_assessment, open_assessment
 
+#: the script that generates the demo's prediction log (a breast-cancer classifier drifting after 8 weeks)
+PERFORMANCE_LOG_GENERATOR = Path(__file__).resolve().parents[1] / "resources" / "performance_log.py"
+
 DEMO_NOTES = {
     "Production data availability": ("done", "Nightly export of the last 30 days lands in the analytics bucket "
                                              "with the training schema."),
@@ -90,10 +93,27 @@ def create_demo(path) -> Assessment:
     store.save_schema("default", schema.to_dict())
     validation_id = record_validation(store, run_validation(cur_path, schema=schema,
                                                                                  schema_source="demo schema"))
+    performance_id = _demo_performance(store, data_dir, drift_id)
     by_name = {i.name: i.id for i in store.items()}
     store.link_evidence(by_name["Data drift monitoring"], run_id=drift_id)
     store.link_evidence(by_name["Data validation pipeline"], run_id=validation_id)
+    store.link_evidence(by_name["Model performance metrics"], run_id=performance_id)
     return store
+
+
+def _demo_performance(store, data_dir: Path, drift_id: int) -> int:
+    """A performance run over the generated 12-week prediction log (resources/performance_log.py)."""
+    import importlib.util
+
+    from core.performance.run import PerformanceSettings, record_performance, run_performance
+
+    spec = importlib.util.spec_from_file_location("preflight_demo_performance_log", PERFORMANCE_LOG_GENERATOR)
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    log_path = data_dir / "predictions_2026-08_to_10.csv"
+    generator.generate().to_csv(log_path, index=False)
+    settings = PerformanceSettings(window="7D", baseline_windows=4, segment="channel", drift_run_id=drift_id)
+    return record_performance(store, run_performance(log_path, settings))
 
 
 def open_or_create_demo() -> Assessment:

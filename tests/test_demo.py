@@ -17,16 +17,19 @@ def test_demo_is_created_in_the_isolated_home_with_runs_and_evidence(_isolated_h
         assert len(items) == 14 and sum(i.status == "done" for i in items) == 4
         assert any(i.notes for i in items)
         kinds = [r["kind"] for r in store.runs(with_result=False)]
-        assert kinds == ["drift", "validation"]
+        assert kinds == ["drift", "validation", "performance"]
+        performance = store.latest_run("performance")["result"]
+        assert performance["alert"] and performance["degradation"]["accuracy"]["alert"]
+        assert f"#{store.latest_run('drift')['id']}" in performance["alert_text"]
         drift = store.latest_run("drift")["result"]
         assert drift["dataset_drift"] is True
         assert {c["name"] for c in drift["columns"] if c["drifted"]} >= {"transaction_amount", "channel"}
-        assert len(store.links()) == 2 and store.verify_audit().ok
+        assert len(store.links()) == 3 and store.verify_audit().ok
         assert not score(items).ready
     finally:
         store.close()
     again = open_or_create_demo()  # second start opens the same file
-    assert len(again.runs()) == 2
+    assert len(again.runs()) == 3
     again.close()
 
 
