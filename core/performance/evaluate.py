@@ -38,7 +38,13 @@ def _missing(values: np.ndarray) -> np.ndarray:
 
 
 def _as_numbers(values: np.ndarray) -> np.ndarray | None:
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        return values.astype(float)
     s = pd.Series(values, dtype=object)
+    fast = pd.to_numeric(s, errors="coerce").to_numpy(float)
+    if not np.isnan(fast).any():
+        return fast
     if s.map(lambda v: isinstance(v, str) and v.strip().lower() in ("true", "false")).any():
         s = s.map(lambda v: {"true": 1, "false": 0}.get(v.strip().lower(), v) if isinstance(v, str) else v)
     num = pd.to_numeric(s, errors="coerce").to_numpy(float)
@@ -111,7 +117,8 @@ class _Scorer:
         if self.task == "regression":
             return regression_metrics(self.y_true[idx], self.y_pred[idx])
         score = self.score[idx] if self.score is not None else None
-        return classification_metrics(self.y_true[idx], self.y_pred[idx], score, self.classes)
+        return classification_metrics(self.y_true[idx], self.y_pred[idx], score, range(len(self.classes)),
+                                      names=self.classes)
 
 
 def _scalars(metrics: dict | None) -> dict:
@@ -140,19 +147,24 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
     numeric = _as_numbers(cols.y_true[labelled]) is not None and _as_numbers(cols.y_pred) is not None
     if task == "regression" and not numeric:
         raise PreflightError("a numeric target needs numeric predictions")
-    y_true = np.empty(n, dtype=np.float64 if task == "regression" else object)
-    y_true[labelled] = _labels(cols.y_true[labelled], numeric)
+    true_values = _labels(cols.y_true[labelled], numeric)
     y_pred = _labels(cols.y_pred, numeric)
     classes = None
-    if task != "regression":
-        known = set(y_true[labelled].tolist())
-        unknown = sorted({str(v) for v in set(y_pred.tolist()) - known})
-        if unknown and task == "binary" and len(known | set(y_pred.tolist())) > 2:
+    if task == "regression":
+        y_true = np.full(n, np.nan)
+        y_true[labelled] = true_values
+    else:
+        known = set(pd.unique(true_values).tolist())
+        predicted = set(pd.unique(y_pred).tolist())
+        unknown = sorted({str(v) for v in predicted - known})
+        if unknown and task == "binary" and len(known | predicted) > 2:
             raise PreflightError(f"the predictions hold label value(s) {', '.join(unknown[:5])} that the labels "
                                  f"never take ({', '.join(sorted(map(str, known)))})")
-        classes = sorted(known | set(y_pred.tolist()), key=lambda v: (str(type(v)), v))
-        if numeric:
-            y_true = np.where(labelled, y_true, -1).astype(np.int64) if y_pred.dtype.kind == "i" else y_true
+        classes = sorted(known | predicted, key=lambda v: (str(type(v)), v))
+        # labels as codes 0..k-1 (the classes' order), so scikit-learn works on integers
+        y_true = np.full(n, -1, np.int64)
+        y_true[labelled] = pd.Categorical(true_values, categories=classes).codes
+        y_pred = pd.Categorical(y_pred, categories=classes).codes.astype(np.int64)
     score = cols.y_score
     if score is not None:
         bad = (score < 0) | (score > 1)
@@ -161,15 +173,14 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
                                  "is not a probability in [0, 1]")
     keys, bounds = _window_keys(cols, window)
     scorer = _Scorer(task, y_true, y_pred, score if task == "binary" else None, classes)
-    groups = [np.flatnonzero(keys == k) for k in range(len(bounds))] if len(bounds) < 2000 else \
-        np.split(np.argsort(keys, kind="stable"), np.cumsum(np.bincount(keys, minlength=len(bounds)))[:-1])
+    groups = np.split(np.argsort(keys, kind="stable"), np.cumsum(np.bincount(keys, minlength=len(bounds)))[:-1])
     calibrator, reference = None, None
     ref_count = baseline_windows or 1
     if task == "binary" and score is not None:
         ref_idx = np.concatenate(groups[:ref_count])
         ref_idx = ref_idx[labelled[ref_idx] & np.isfinite(score[ref_idx])]
         try:
-            calibrator = cbpe.Calibrator(score[ref_idx], y_true[ref_idx] == classes[-1])
+            calibrator = cbpe.Calibrator(score[ref_idx], y_true[ref_idx] == len(classes) - 1)
             reference = {"windows": ref_count, "rows": calibrator.rows}
         except ValueError:
             calibrator = None
@@ -180,7 +191,7 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
         est = None
         if calibrator is not None:
             ok = idx[np.isfinite(score[idx])]
-            est = cbpe.estimate(calibrator(score[ok]), y_pred[ok] == classes[-1], seed=k)
+            est = cbpe.estimate(calibrator(score[ok]), y_pred[ok] == len(classes) - 1, seed=k)
         windows.append({"start": start, "end": end, "rows": int(len(idx)), "labelled": int(len(lab)),
                         "too_few_labels": bool(len(lab) < min_labels), "metrics": scorer.metrics(lab),
                         "estimated": est})

@@ -31,27 +31,37 @@ def _f(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def classification_metrics(y_true, y_pred, y_score=None, classes=None) -> dict:
-    """Accuracy, weighted and macro precision/recall/F1, ROC AUC (binary, with scores) and the confusion matrix."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support, roc_auc_score
+def classification_metrics(y_true, y_pred, y_score=None, classes=None, names=None) -> dict:
+    """Accuracy, weighted and macro precision/recall/F1, ROC AUC (binary, with scores) and the confusion matrix.
+
+    ``classes`` fixes the label order (the second of two is the positive one for ROC AUC); ``names`` are the
+    labels the confusion matrix reports for them (default: the classes themselves).
+    """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if classes is None:
         classes = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
     classes = list(classes)
-    out = {"accuracy": _f(accuracy_score(y_true, y_pred))}
-    for avg, suffix in (("weighted", ""), ("macro", "_macro")):
-        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=classes if avg == "macro" else None,
-                                                     average=avg, zero_division=0)
-        out[f"precision{suffix}"], out[f"recall{suffix}"], out[f"f1{suffix}"] = _f(p), _f(r), _f(f)
+    # one pass per window: per-class precision/recall/F1 and support, averaged here exactly as scikit-learn's
+    # average="weighted" (by true support) and average="macro" (over the classes given) do
+    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=classes, average=None,
+                                                       zero_division=0)
+    cm = confusion_matrix(y_true, y_pred, labels=classes)
+    total = support.sum()
+    out = {"accuracy": _f(np.trace(cm) / cm.sum()) if cm.sum() else None}
+    for name, values in (("precision", p), ("recall", r), ("f1", f)):
+        out[name] = _f(np.dot(values, support) / total) if total else 0.0
+    for name, values in (("precision", p), ("recall", r), ("f1", f)):
+        out[f"{name}_macro"] = _f(values.mean())
     out["roc_auc"] = None
     if y_score is not None and len(classes) == 2 and len(set(y_true.tolist())) == 2:
         score = np.asarray(y_score, float)
         ok = np.isfinite(score)
         if ok.all() or len(set(y_true[ok].tolist())) == 2:
             out["roc_auc"] = _f(roc_auc_score(y_true[ok] == classes[1], score[ok]))
-    out["confusion_matrix"] = {"labels": [_plain(c) for c in classes],
-                               "matrix": confusion_matrix(y_true, y_pred, labels=classes).tolist()}
+    out["confusion_matrix"] = {"labels": [_plain(c) for c in (classes if names is None else names)],
+                               "matrix": cm.tolist()}
     return out
 
 
