@@ -166,3 +166,25 @@ def test_missing_labels_and_column_overrides(tmp_path):
     assert r["labelled"] == 50 and [w["rows"] for w in r["windows"]] == [24, 24, 12]
     assert r["columns"]["y_score"] == "p" and r["windows"][0]["metrics"]["roc_auc"] == 1.0
     assert run.inputs[0]["sha256"] and run.summary["alert"] is False
+
+
+def test_regression_and_multiclass_logs_end_to_end(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 300
+    target = rng.normal(50, 10, n)
+    pred = target + rng.normal(0, np.where(np.arange(n) < 200, 1.0, 6.0))
+    run = run_performance(_write(tmp_path, pd.DataFrame({"target": target, "prediction": pred}), "reg.csv"),
+                          PerformanceSettings(window="100"))
+    r = run.result
+    assert r["task"] == "regression" and r["alert"] and r["degradation"]["rmse"]["drop"] > 0.05
+    assert r["windows"][2]["metrics"]["mae"] == pytest.approx(skm.mean_absolute_error(target[200:], pred[200:]))
+    assert r["windows"][0]["estimated"] is None
+    labels = rng.choice(["cat", "dog", "eel"], n)
+    guess = np.where(rng.random(n) < 0.8, labels, "dog")
+    r = run_performance(_write(tmp_path, pd.DataFrame({"label": labels, "y_pred": guess}), "multi.csv"),
+                        PerformanceSettings(window="150")).result
+    assert r["task"] == "multiclass" and r["classes"] == ["cat", "dog", "eel"]
+    m = r["windows"][1]["metrics"]
+    assert m["f1_macro"] == pytest.approx(skm.f1_score(labels[150:], guess[150:], average="macro"))
+    assert m["confusion_matrix"]["labels"] == ["cat", "dog", "eel"]
+    assert m["confusion_matrix"]["matrix"] == skm.confusion_matrix(labels[150:], guess[150:]).tolist()
