@@ -190,6 +190,4 @@ def run_canary(settings: CanarySettings = CanarySettings(), *, progress=None, ca
 
 def record_canary(store, run: CanaryRun) -> int:
     """Store the run in the assessment (one transaction with its audit event); returns the run id."""
-    with store.transaction():
-        return store.add_run(KIND, settings=run.settings, inputs=list(run.inputs), result=run.result,
-                             summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
+    return store.record_run(KIND, run)

@@ -160,8 +160,7 @@ def run_code_audit(path, requirements=None, *, progress=None, cancelled=None) ->
 
 def record_code_audit(store, run: CodeAuditRun) -> int:
     """Store the run (inputs with their SHA-256, its audit event) in one transaction; returns the run id."""
-    return store.add_run("code_audit", settings=run.settings, inputs=list(run.inputs), result=run.result,
-                         summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
+    return store.record_run("code_audit", run)
 
 
 def preview_lines(result: dict, rel_path: str, cell: int | None) -> list[str]:

@@ -155,8 +155,7 @@ def record_drift(store, run: DriftRun, *, profile_name: str | None = None) -> in
     savepoints of this transaction).  Returns the run id.
     """
     with store.transaction():
-        run_id = store.add_run("drift", settings=run.settings, inputs=list(run.inputs), result=run.result,
-                               summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
+        run_id = store.record_run("drift", run)
         if run.profile is not None:
             name = profile_name or run.result["reference"]["path"].replace("\\", "/").rsplit("/", 1)[-1]
             store.save_profile(name, run.profile, run_id=run_id, source=run.profile.get("source"))

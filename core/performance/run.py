@@ -155,9 +155,7 @@ def run_performance(log_path, settings: PerformanceSettings = PerformanceSetting
 
 def record_performance(store, run: PerformanceRun) -> int:
     """Store the run in the assessment (one transaction with its audit event); returns the run id."""
-    with store.transaction():
-        return store.add_run(KIND, settings=run.settings, inputs=list(run.inputs), result=run.result,
-                             summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
+    return store.record_run(KIND, run)
 
 
 def latest_drift_run_id(store) -> int | None:

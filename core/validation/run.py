@@ -74,5 +74,4 @@ def record_validation(store, run: ValidationRun) -> int:
     result["schema"] = run.schema
     if run.schema_diff is not None:
         result["schema_diff"] = run.schema_diff
-    return store.add_run("validation", settings=run.settings, inputs=list(run.inputs), result=result,
-                         summary=run.summary, started_utc=run.started_utc, finished_utc=run.finished_utc)
+    return store.record_run("validation", run, result=result)

@@ -27,6 +27,10 @@ class RowCountRun:
     started_utc: str
     finished_utc: str
 
+    @property
+    def summary(self) -> dict:
+        return {"passed": self.result["passed"]}
+
 
 def run_rowcount(path, minimum: int = 1, *, progress=None, cancelled=None) -> RowCountRun:
     started = utc_now()
@@ -37,6 +41,4 @@ def run_rowcount(path, minimum: int = 1, *, progress=None, cancelled=None) -> Ro
 
 
 def record_rowcount(store, run: RowCountRun) -> int:
-    return store.add_run(KIND, settings=run.settings, inputs=list(run.inputs), result=run.result,
-                         summary={"passed": run.result["passed"]}, started_utc=run.started_utc,
-                         finished_utc=run.finished_utc)
+    return store.record_run(KIND, run)

@@ -111,6 +111,13 @@ class RecordsMixin:
                        {"kind": kind, "settings": settings, "inputs": inputs, "summary": summary or {}})
         return run_id
 
+    def record_run(self, kind: str, run, *, result: dict | None = None) -> int:
+        """Store a feature's finished run (any object with ``result``, ``settings``, ``inputs``, ``summary``,
+        ``started_utc`` and ``finished_utc``) with its audit event; ``result`` replaces ``run.result``."""
+        return self.add_run(kind, settings=run.settings, inputs=list(run.inputs),
+                            result=run.result if result is None else result, summary=run.summary,
+                            started_utc=run.started_utc, finished_utc=run.finished_utc)
+
     def _run_row(self, row, with_result: bool = True) -> dict:
         d = dict(zip(RUN_COLUMNS, row))
         for key in ("settings", "inputs", "summary") + (("result",) if with_result else ()):
