@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
+
+from ui.common.table_models import ListTableModel
 
 DECISION_COLOUR = {"rollback": "#cf222e", "pause": "#9a6700", "promote": "#1a7f37"}
 
@@ -26,7 +28,7 @@ def _counts(side: dict) -> str:
     return f"{side['total_errors']:,}/{side['total_requests']:,} ({pct(side['error_rate'])})"
 
 
-class DecisionLogModel(QAbstractTableModel):
+class DecisionLogModel(ListTableModel):
     HEADERS = ("Step", "Weight", "Candidate errors", "Baseline errors", "Statistic", "p-value", "Decision",
                "Explanation")
 
@@ -39,16 +41,8 @@ class DecisionLogModel(QAbstractTableModel):
         self.steps = list(steps or [])
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.steps)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return self.HEADERS[section]
-        return None
+    def rows(self) -> list:
+        return self.steps
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
@@ -68,7 +62,7 @@ class DecisionLogModel(QAbstractTableModel):
         return None
 
 
-class MonteCarloModel(QAbstractTableModel):
+class MonteCarloModel(ListTableModel):
     HEADERS = ("Rule", "False rollback", "Detection", "Detected before 50%", "Requests to detect",
                "Steps to detect", "Exposed users")
     KEYS = ("false_rollback_rate", "detection_rate", "detection_before_half_rate", "mean_requests_to_detect",
@@ -85,16 +79,8 @@ class MonteCarloModel(QAbstractTableModel):
         self.chosen = chosen
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rules)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return self.HEADERS[section]
-        return None
+    def rows(self) -> list:
+        return self.rules
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from core.codeaudit.model import KIND_LABELS, SEVERITIES
+from ui.common.table_models import ListTableModel
 
 HEADERS = ("Severity", "File", "Cell", "Line", "Kind", "Finding")
 SEVERITY_COLOUR = {"high": "#cf222e", "medium": "#9a6700", "low": "#0969da", "info": "#6e7781"}
 SORT_ROLE = Qt.UserRole + 1
 
 
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(ListTableModel):
     """One row per finding (``{path, cell, line, kind, severity, message, suggestion}``)."""
+
+    HEADERS = HEADERS
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -27,16 +30,8 @@ class FindingsModel(QAbstractTableModel):
     def finding(self, row: int) -> dict:
         return self.findings[row]
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.findings)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return HEADERS[section]
-        return None
+    def rows(self) -> list:
+        return self.findings
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from core.errors import PreflightError
 from core.validation.schema import ORDERED_TYPES, Schema
+from ui.common.table_models import ListTableModel
 
 SCHEMA_COLUMNS = (("column", "Column"), ("type", "Type"), ("min", "Min"), ("max", "Max"),
                   ("max_missing_fraction", "Max missing %"), ("unique", "Unique"), ("allowed", "Allowed values"),
@@ -214,7 +215,7 @@ class SchemaModel(QAbstractTableModel):
         return bool(self.edit_handler(self.names[index.row()], key, value))
 
 
-class ViolationsModel(QAbstractTableModel):
+class ViolationsModel(ListTableModel):
     HEADERS = ("Column", "Check", "Severity", "Count", "Fraction", "Threshold")
 
     def __init__(self, parent=None):
@@ -226,16 +227,8 @@ class ViolationsModel(QAbstractTableModel):
         self.violations = list(violations or [])
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.violations)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return self.HEADERS[section]
-        return None
+    def rows(self) -> list:
+        return self.violations
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
@@ -279,7 +272,7 @@ def threshold_text(v: dict) -> str:
     return str(thr)
 
 
-class ExamplesModel(QAbstractTableModel):
+class ExamplesModel(ListTableModel):
     HEADERS = ("Row", "Value")
 
     def __init__(self, parent=None):
@@ -291,16 +284,8 @@ class ExamplesModel(QAbstractTableModel):
         self.examples = list(examples or [])
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.examples)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else 2
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return self.HEADERS[section]
-        return None
+    def rows(self) -> list:
+        return self.examples
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid() or role not in (Qt.DisplayRole, Qt.ToolTipRole):
