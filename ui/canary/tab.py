@@ -11,8 +11,8 @@ evidence..." links the shown run to a checklist item.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QScrollArea, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from core.canary.run import record_canary, run_canary
 from core.errors import PreflightError
@@ -24,26 +24,13 @@ from ui.canary.timeline import Timeline
 from ui.common.charts import make_plot, pg
 from ui.common.dialogs import show_error
 from ui.common.tasks import TaskBar, TaskQueue
+from ui.common.table_models import table_view
 
 OUTCOME_STYLE = {"promoted": ("#1a7f37", "PROMOTED"), "rolled_back": ("#cf222e", "ROLLED BACK"),
                  "paused": ("#9a6700", "PAUSED")}
 ERROR_STYLE = "color:#cf222e;font-weight:bold"
 HINT_STYLE = "color:#57606a"
 
-
-def _table(model, widths=()) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectRows)
-    view.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(22)
-    view.setWordWrap(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-    view.horizontalHeader().setStretchLastSection(True)
-    for col, width in enumerate(widths):
-        view.setColumnWidth(col, width)
-    return view
 
 
 def run_label(run: dict) -> str:
@@ -87,7 +74,7 @@ class CanaryTab(QWidget):
         self.timeline = Timeline()
         self.timeline.finished.connect(self._update_buttons)
         self.log_model = DecisionLogModel(self)
-        self.log_view = _table(self.log_model, (45, 60, 150, 150, 80, 80, 75))
+        self.log_view = table_view(self.log_model, (45, 60, 150, 150, 80, 80, 75))
         self.log_view.selectionModel().currentRowChanged.connect(self._step_chosen)
         self.step_text = QLabel("")
         self.step_text.setWordWrap(True)
@@ -98,7 +85,7 @@ class CanaryTab(QWidget):
         lp.addWidget(self.log_view, 1)
         lp.addWidget(self.step_text)
         self.mc_model = MonteCarloModel(self)
-        self.mc_view = _table(self.mc_model, (130, 100, 90, 140, 130, 110))
+        self.mc_view = table_view(self.mc_model, (130, 100, 90, 140, 130, 110))
         self.mc_note = QLabel("Set Monte Carlo runs above 0 to compare every rule on the same simulated traffic.")
         self.mc_note.setWordWrap(True)
         self.mc_note.setStyleSheet(HINT_STYLE)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from ui.data.models import DataFrameModel, KindDelegate, KindsModel
+from ui.common.table_models import table_view
 
 DATA_FILTER = ("Data tables (*.csv *.tsv *.csv.gz *.tsv.gz *.parquet *.xlsx *.jsonl *.ndjson *.json);;"
                "All files (*)")
@@ -111,16 +112,6 @@ class FileBox(QGroupBox):
             event.ignore()
 
 
-def _table(model, *, editable: bool = False) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectRows if editable else QAbstractItemView.SelectItems)
-    view.setEditTriggers(QAbstractItemView.AllEditTriggers if editable else QAbstractItemView.NoEditTriggers)
-    view.verticalHeader().setDefaultSectionSize(22)
-    view.setWordWrap(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-    return view
-
 
 class InputsPanel(QWidget):
     """The previews of both tables side by side with the editable table of column kinds."""
@@ -130,9 +121,12 @@ class InputsPanel(QWidget):
         self.ref_model = DataFrameModel(self)
         self.cur_model = DataFrameModel(self)
         self.kinds_model = KindsModel(self)
-        self.ref_view = _table(self.ref_model)
-        self.cur_view = _table(self.cur_model)
-        self.kinds_view = _table(self.kinds_model, editable=True)
+        self.ref_view = table_view(self.ref_model, select_rows=False, single_selection=False, row_numbers=True,
+                                   stretch_last=False)
+        self.cur_view = table_view(self.cur_model, select_rows=False, single_selection=False, row_numbers=True,
+                                   stretch_last=False)
+        self.kinds_view = table_view(self.kinds_model, edit_triggers=QAbstractItemView.AllEditTriggers,
+                                     single_selection=False, row_numbers=True, stretch_last=False)
         self.kinds_view.setItemDelegateForColumn(3, KindDelegate(self.kinds_view))
         self.kinds_view.verticalHeader().setVisible(False)
         self.kinds_view.setSelectionMode(QAbstractItemView.SingleSelection)

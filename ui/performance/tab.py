@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QScrollArea, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from core.errors import PreflightError
 from core.performance.prometheus import export_metrics
@@ -26,21 +26,12 @@ from ui.common.tasks import TaskBar, TaskQueue
 from ui.performance.evidence import attach_dialog
 from ui.performance.form import SetupForm
 from ui.performance.models import ConfusionModel, SegmentModel
+from ui.common.table_models import table_view
 
 ERROR_STYLE = "color:#cf222e;font-weight:bold"
 ALERT_STYLE = "background:#ffebe9;color:#1f2328;padding:6px;border:1px solid #cf222e"
 OK_STYLE = "background:#dafbe1;color:#1f2328;padding:6px;border:1px solid #1a7f37"
 
-
-def _table(model) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectRows)
-    view.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
 
 
 def _series(windows, part: str, key: str) -> np.ndarray:
@@ -116,9 +107,9 @@ class PerformanceTab(QWidget):
         ol.addWidget(self.metric_plot, 1)
 
         self.segment_model = SegmentModel(self)
-        self.segment_view = _table(self.segment_model)
+        self.segment_view = table_view(self.segment_model, single_selection=False)
         self.confusion_model = ConfusionModel(self)
-        self.confusion_view = _table(self.confusion_model)
+        self.confusion_view = table_view(self.confusion_model, single_selection=False)
         self.roi_card = QLabel("The log has no business_value column.")
         self.roi_card.setWordWrap(True)
         self.value_plot = make_plot("Cumulative business value", "value", "day / prediction")

@@ -8,13 +8,13 @@ loading and saving a schema file are quick and happen here.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QPushButton, QSplitter, QStyledItemDelegate, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
+                               QPushButton, QSplitter, QStyledItemDelegate, QVBoxLayout, QWidget)
 
 from core.errors import PreflightError
 from core.validation.schema import TYPES, Schema, load_schema, save_schema
 from ui.validation.schema_model import ExamplesModel, SchemaModel, ViolationsModel, edited_schema
+from ui.common.table_models import table_view
 
 SCHEMA_FILTER = "Schemas (*.json *.yaml *.yml);;All files (*)"
 ERROR_STYLE = "color:#cf222e"
@@ -34,20 +34,6 @@ class TypeDelegate(QStyledItemDelegate):
     def setModelData(self, editor, model, index):
         model.setData(index, editor.currentText(), Qt.EditRole)
 
-
-def _view(model, widths=()) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SingleSelection)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(22)
-    view.setWordWrap(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-    view.horizontalHeader().setStretchLastSection(True)
-    for col, width in enumerate(widths):
-        view.setColumnWidth(col, width)
-    return view
 
 
 def _title(text: str) -> QLabel:
@@ -123,7 +109,7 @@ class ValidationView(QWidget):
 
         self.schema_model = SchemaModel(self)
         self.schema_model.edit_handler = self.edit_rule
-        self.schema_view = _view(self.schema_model, (150, 80, 70, 70, 95, 55, 140))
+        self.schema_view = table_view(self.schema_model, (150, 80, 70, 70, 95, 55, 140), editable=True)
         self.schema_view.setItemDelegateForColumn(1, TypeDelegate(self.schema_view))
         self.schema_view.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
                                          | QAbstractItemView.SelectedClicked)
@@ -136,13 +122,13 @@ class ValidationView(QWidget):
         self.verdict.setWordWrap(True)
         self.verdict.setTextFormat(Qt.RichText)
         self.violations_model = ViolationsModel(self)
-        self.violations_view = _view(self.violations_model, (120, 115, 70, 70, 75))
+        self.violations_view = table_view(self.violations_model, (120, 115, 70, 70, 75), editable=True)
         self.violations_view.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.violations_view.selectionModel().currentRowChanged.connect(lambda cur, _p: self._show_examples(cur))
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.examples_model = ExamplesModel(self)
-        self.examples_view = _view(self.examples_model, (80,))
+        self.examples_view = table_view(self.examples_model, (80,), editable=True)
         self.examples_view.setEditTriggers(QAbstractItemView.NoEditTriggers)
 
         buttons = QHBoxLayout()
