@@ -22,7 +22,7 @@ from ui.canary.form import SetupForm
 from ui.canary.models import DecisionLogModel, MonteCarloModel
 from ui.canary.timeline import Timeline
 from ui.common.charts import make_plot, pg
-from ui.common.dialogs import show_error
+from ui.common.dialogs import message_label, show_error
 from ui.common.tasks import TaskBar, TaskQueue
 from ui.common.table_models import table_view
 
@@ -109,10 +109,7 @@ class CanaryTab(QWidget):
         self.pages.addTab(log_page, "Decision log")
         self.pages.addTab(mc_page, "Monte Carlo")
 
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setVisible(False)
+        self.error_label = message_label(style=ERROR_STYLE)  # one line, shown where the tab is
         self.task_bar = TaskBar()
         self.tasks = TaskQueue(self.task_bar, context, on_error=self.show_error, on_idle=self._update_buttons)
 

@@ -24,6 +24,7 @@ from ui.codeaudit.model import FindingsFilter, FindingsModel
 from ui.codeaudit.preview import SourcePreview
 from ui.common.table_models import read_only_table
 from ui.common.tasks import TaskBar, TaskQueue
+from ui.common.dialogs import message_label
 
 ERROR_STYLE = "color:#cf222e;font-weight:bold"
 HINT_STYLE = "color:#57606a"
@@ -66,11 +67,7 @@ class CodeAuditTab(QWidget):
         self.scan_button.setDefault(True)
         self.scan_button.clicked.connect(self.scan)
 
-        self.error_label = QLabel("")
-        self.error_label.setObjectName("codeAuditError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setVisible(False)
+        self.error_label = message_label("codeAuditError", ERROR_STYLE)  # one line, shown where the tab is
         self.summary_label = QLabel("Choose a folder or file and press Scan.")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextFormat(Qt.RichText)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QTabWidget, QVBoxLayout, QWidget
 
 from core.drift.run import DriftSettings, record_drift, run_drift
 from core.errors import PreflightError
@@ -29,6 +29,7 @@ from ui.data.schema_scope import SchemaScope, file_name, same_file
 from ui.data.validation_actions import SCHEMA_NAME, ValidationActions
 from ui.drift.view import DriftView
 from ui.validation.view import ValidationView
+from ui.common.dialogs import message_label
 
 ERROR_STYLE = "color:#cf222e;font-weight:bold"
 
@@ -56,11 +57,7 @@ class DataTab(ValidationActions, QWidget):
         self.cur_box.path_chosen.connect(lambda p: self.load_preview("current", p))
         self.options = DriftOptions()
         self.options.run_button.clicked.connect(self.run_drift)
-        self.error_label = QLabel("")
-        self.error_label.setObjectName("dataError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setVisible(False)
+        self.error_label = message_label("dataError", ERROR_STYLE)  # one line, shown where the tab is
 
         self.inputs = InputsPanel()
         self.drift_view = DriftView()

@@ -20,7 +20,7 @@ from core.errors import PreflightError
 from core.performance.prometheus import export_metrics
 from core.performance.run import latest_drift_run_id, log_column_names, record_performance, run_performance
 from ui.common.charts import CURRENT_COLOUR, REFERENCE_COLOUR, make_plot, pg
-from ui.common.dialogs import show_error
+from ui.common.dialogs import message_label, show_error
 from ui.common.evidence import AttachEvidenceDialog, attach_run
 from ui.common.tasks import TaskBar, TaskQueue
 from ui.performance.evidence import attach_dialog
@@ -136,10 +136,7 @@ class PerformanceTab(QWidget):
         self.pages.addTab(self.confusion_view, "Confusion matrix")
         self.pages.addTab(business, "Business and cold start")
 
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setVisible(False)
+        self.error_label = message_label(style=ERROR_STYLE)  # one line, shown where the tab is
         self.task_bar = TaskBar()
         self.tasks = TaskQueue(self.task_bar, context, on_error=self.show_error, on_idle=self._update_buttons)
 
