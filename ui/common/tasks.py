@@ -13,6 +13,10 @@ main window use it the same way:
 
 * ``run(label, fn, *args, on_result=, on_error=, error_title=, replace=, **kwargs)``
   queues ``fn(*args, progress=, cancelled=, **kwargs)``;
+* ``run(..., on_partial=callback)`` also passes ``on_tick=`` (or the keyword named by
+  ``partial_kwarg``): each value the function gives it reaches ``callback(value)`` on the UI
+  thread, in order, none lost, batched when the UI thread is slower than the task, all before
+  the result (live charts of a long run);
 * ``busy`` is true while a task runs or waits;
 * a result (or error) arriving after another assessment was opened is dropped;
 * a ``replace`` key drops an older waiting request with the same key;
@@ -48,19 +52,30 @@ class WorkerSignals(QObject):
     error = Signal(str)
     cancelled = Signal()
     finished = Signal()
+    partial = Signal()  # partial results are waiting: Worker.take_partial() returns them
 
 
 class Worker(QRunnable):
-    """Run ``fn(*args, progress=..., cancelled=..., **kwargs)`` off the UI thread."""
+    """Run ``fn(*args, progress=..., cancelled=..., **kwargs)`` off the UI thread.
 
-    def __init__(self, fn, *args, pass_callbacks: bool = True, **kwargs):
+    With ``partial_kwarg`` (e.g. ``"on_tick"``) the function also gets that keyword: a callable that keeps
+    each value and emits ``signals.partial`` unless an earlier emission has not been taken yet, so a fast
+    producer costs the UI thread one wake-up per batch, not per value, and no value waits for the next one.
+    Every emission is queued before ``result``, so the UI thread has taken every value when the result comes.
+    """
+
+    def __init__(self, fn, *args, pass_callbacks: bool = True, partial_kwarg: str | None = None, **kwargs):
         super().__init__()
         self.setAutoDelete(False)
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.pass_callbacks = pass_callbacks
+        self.partial_kwarg = partial_kwarg
         self.signals = WorkerSignals()
         self._cancel = threading.Event()
         self._last_emit = 0.0
+        self._pending: list = []
+        self._pending_lock = threading.Lock()
+        self._partial_signalled = False
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -80,11 +95,28 @@ class Worker(QRunnable):
             self._last_emit = now
             self._emit("progress", max(0.0, min(1.0, float(fraction))))
 
+    def _partial(self, value) -> None:
+        with self._pending_lock:
+            self._pending.append(value)
+            if self._partial_signalled:
+                return  # the UI thread has not taken the last batch yet: this value goes with it
+            self._partial_signalled = True
+        self._emit("partial")
+
+    def take_partial(self) -> list:
+        """The values given since the last call, oldest first (called on the UI thread)."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+            self._partial_signalled = False
+        return batch
+
     def run(self) -> None:  # runs on a pool thread
         try:
             kwargs = dict(self.kwargs)
             if self.pass_callbacks:
                 kwargs.update(progress=self._progress, cancelled=self.is_cancelled)
+            if self.partial_kwarg:
+                kwargs[self.partial_kwarg] = self._partial
             result = self.fn(*self.args, **kwargs)
             if self._cancel.is_set():
                 self._emit("cancelled")
@@ -137,11 +169,15 @@ class TaskBar(QWidget):
     def busy(self) -> bool:
         return self.worker is not None
 
-    def run(self, label: str, fn, *args, on_result=None, on_error=None, on_cancel=None, **kwargs) -> Worker:
-        """Start one worker; use a :class:`TaskQueue` to run several one after another."""
+    def run(self, label: str, fn, *args, on_result=None, on_error=None, on_cancel=None, on_partial=None,
+            partial_kwarg: str = "on_tick", **kwargs) -> Worker:
+        """Start one worker; use a :class:`TaskQueue` to run several one after another.
+
+        ``on_partial(batch)`` gets the lists of values the function passed to its ``partial_kwarg`` callable.
+        """
         if self.worker is not None:
             raise RuntimeError("a task is already running")
-        worker = Worker(fn, *args, **kwargs)
+        worker = Worker(fn, *args, partial_kwarg=partial_kwarg if on_partial else None, **kwargs)
         self.worker = worker
         self.label.setText(label)
         self.bar.setValue(0)
@@ -155,6 +191,8 @@ class TaskBar(QWidget):
             worker.signals.error.connect(on_error)
         if on_cancel:
             worker.signals.cancelled.connect(on_cancel)
+        if on_partial:
+            worker.signals.partial.connect(lambda: on_partial(worker.take_partial()))
         worker.signals.finished.connect(self._finished)
         return start(worker)
 
@@ -186,6 +224,8 @@ class Task:
     error_title: str = "Error"
     replace: str = ""
     store: object = None
+    on_partial: object = None
+    partial_kwarg: str = "on_tick"
     outcome: list = field(default_factory=list)  # filled on the UI thread when the worker reports
 
 
@@ -209,12 +249,16 @@ class TaskQueue(QObject):
         return self.current is not None or bool(self.queue)
 
     def run(self, label: str, fn, *args, on_result=None, on_error=None, error_title: str = "Error",
-            replace: str = "", **kwargs) -> None:
-        """Queue ``fn(*args, progress=, cancelled=, **kwargs)``; ``on_result(result)`` runs on the UI thread."""
+            replace: str = "", on_partial=None, partial_kwarg: str = "on_tick", **kwargs) -> None:
+        """Queue ``fn(*args, progress=, cancelled=, **kwargs)``; ``on_result(result)`` runs on the UI thread.
+
+        With ``on_partial``, ``fn`` also gets ``partial_kwarg=callable`` and every value passed to it reaches
+        ``on_partial(value)`` on the UI thread, in order and before ``on_result`` (dropped when stale).
+        """
         if replace:
             self.queue = [t for t in self.queue if t.replace != replace]
         self.queue.append(Task(label, fn, args, kwargs, on_result, on_error, error_title, replace,
-                               self.context.store))
+                               self.context.store, on_partial, partial_kwarg))
         self._start_next()
 
     def _start_next(self) -> None:
@@ -228,7 +272,9 @@ class TaskQueue(QObject):
             self.task_bar.run(task.label, task.fn, *task.args, **task.kwargs,
                               on_result=lambda r, t=task: t.outcome.append(("result", r)),
                               on_error=lambda m, t=task: t.outcome.append(("error", m)),
-                              on_cancel=lambda t=task: t.outcome.append(("cancelled", None)))
+                              on_cancel=lambda t=task: t.outcome.append(("cancelled", None)),
+                              on_partial=(lambda batch, t=task: self._partial(t, batch)) if task.on_partial else None,
+                              partial_kwarg=task.partial_kwarg)
             break
         self._idle()
 
@@ -241,6 +287,12 @@ class TaskQueue(QObject):
             self._idle()
             self.finished.emit()
             self._start_next()
+
+    def _partial(self, task: Task, batch: list) -> None:
+        if task.store is not self.context.store or task.outcome:
+            return  # another assessment was opened meanwhile, or the task has already ended
+        for value in batch:
+            task.on_partial(value)
 
     def _deliver(self, task: Task) -> None:
         if not task.outcome or task.store is not self.context.store:
