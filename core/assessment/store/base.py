@@ -22,6 +22,21 @@ from core.assessment.store.migrations import APPLICATION_ID, LATEST, MIGRATIONS
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+class StoreBusyError(AssessmentFileError):
+    """Another program held the file's write lock for longer than the busy timeout."""
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def busy_error(path, timeout: float) -> StoreBusyError:
+    return StoreBusyError(
+        f"{path}: the assessment is busy: another program is writing to it and did not finish within "
+        f"{timeout:g} s. Nothing was changed; try again when the other program is done.")
+
+
 def default_actor() -> str:
     try:
         return getpass.getuser() or "local user"
@@ -31,6 +46,9 @@ def default_actor() -> str:
 
 class StoreBase:
     """Open or create a .preflight file and keep it at the latest schema version."""
+
+    #: seconds a write waits for another connection's write lock before it gives up with StoreBusyError
+    busy_timeout: float = 10.0
 
     def __init__(self, path, *, actor: str | None = None, _create: bool = False, _upto: int | None = None,
                  _secondary: str = ""):
@@ -44,7 +62,7 @@ class StoreBase:
         if not _create:
             self._check_file(self.path)
         try:
-            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=self.busy_timeout)
         except sqlite3.Error as exc:
             raise AssessmentFileError(f"{self.path}: cannot open ({exc})") from None
         self.db = sqlite_utils.Database(conn)
@@ -60,6 +78,8 @@ class StoreBase:
             self._migrate(upto=_upto)
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if _is_busy(exc):
+                raise busy_error(self.path, self.busy_timeout) from None
             raise AssessmentFileError(f"{self.path}: not a usable Preflight assessment ({exc})") from None
         except Exception:
             conn.close()
@@ -70,7 +90,7 @@ class StoreBase:
         """A second connection to an already open (checked, migrated, WAL) file, for a worker thread."""
         uri = self.path.resolve().as_uri() + ("?mode=ro" if mode == "ro" else "?mode=rw")
         try:
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=self.busy_timeout)
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA query_only=ON" if mode == "ro" else "PRAGMA query_only=OFF")
         except sqlite3.Error as exc:
@@ -151,7 +171,10 @@ class StoreBase:
         current = self.schema_version
         for version, _desc, func in MIGRATIONS:
             if current < version <= target:
-                with self.db.atomic():
+                with self.transaction():
+                    if self.schema_version >= version:  # another program migrated it meanwhile
+                        current = self.schema_version
+                        continue
                     func(self.db)
                     self.conn.execute("PRAGMA application_id=%d" % APPLICATION_ID)
                     self.conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES ('schema_version', ?)",
@@ -191,9 +214,37 @@ class StoreBase:
     # ------------------------------------------------------------- transactions
     @contextmanager
     def transaction(self):
-        """All writes of one user action, and their audit events, commit together."""
-        with self.db.atomic():
+        """All writes of one user action, and their audit events, commit together.
+
+        The outermost transaction starts with ``BEGIN IMMEDIATE``: it takes the file's write lock
+        before its first read, so it waits (up to :attr:`busy_timeout`) for another writer instead of
+        failing when a read lock cannot be upgraded.  Nested calls are savepoints.  A lock held longer
+        than the timeout raises :class:`StoreBusyError`, and nothing is written.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():  # a savepoint inside the outer transaction
+                yield self
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise busy_error(self.path, self.busy_timeout) from None
+            raise
+        try:
             yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if _is_busy(exc):
+                raise busy_error(self.path, self.busy_timeout) from None
+            raise
 
     def _info(self, key: str, default=None):
         row = self.conn.execute("SELECT value FROM info WHERE key=?", (key,)).fetchone()
