@@ -263,14 +263,20 @@ class StoreBase:
                  "entity": entity,
                  "before": None if before is None else dumps(before, sort_keys=True),
                  "after": None if after is None else dumps(after, sort_keys=True)}
+        changes = self._captured_changes()  # row images of this event's writes (schema 6 on), see store/changes.py
+        if changes is not None:
+            event["changes"] = dumps(changes, sort_keys=True)
         event["prev_hash"] = prev
         event["hash"] = event_hash(event, prev)
-        self.conn.execute("INSERT INTO audit_events(seq, ts_utc, actor, action, entity, before, after, prev_hash, hash)"
-                          " VALUES (:seq, :ts_utc, :actor, :action, :entity, :before, :after, :prev_hash, :hash)",
-                          event)
+        cols = ", ".join(event)
+        self.conn.execute(f"INSERT INTO audit_events({cols}) VALUES ({', '.join(':' + k for k in event)})", event)
         self._set_info("audit_head", event["hash"])
         self._set_info("audit_count", seq)
         return event
+
+    def _captured_changes(self):
+        """Row images to fold into the next event; None for a file without change capture."""
+        return None
 
     def audit_events(self) -> list[dict]:
         rows = self.conn.execute("SELECT seq, ts_utc, actor, action, entity, before, after, prev_hash, hash "
