@@ -263,7 +263,7 @@ class StoreBase:
                  "entity": entity,
                  "before": None if before is None else dumps(before, sort_keys=True),
                  "after": None if after is None else dumps(after, sort_keys=True)}
-        changes = self._captured_changes()  # row images of this event's writes (schema 6 on), see store/changes.py
+        changes = getattr(self, "_captured_changes", lambda: None)()  # row images of this event's writes (schema 6 on), see store/changes.py
         if changes is not None:
             event["changes"] = dumps(changes, sort_keys=True)
         event["prev_hash"] = prev
