@@ -12,10 +12,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from core.assessment.checklist import PRIORITIES, STATUSES, Item, maturity_changes, score, validate_fields
 from core.errors import PreflightError
-from ui.checklist.commands import AddItemCommand, DeleteItemCommand, EditItemCommand
+from ui.checklist.commands import AddItemCommand, DeleteItemCommand, EditItemCommand, push_after_write
 from ui.checklist.model import (CHOICES, COLUMNS, PRIORITY_LABELS, STATUS_LABELS, ChecklistFilter, ChecklistModel,
                                 choice_label)
 from ui.checklist.score_panel import ScorePanel
+from ui.common.dialogs import message_label, set_message
 
 
 UNDO_KEYS = (QKeySequence("Ctrl+Z"),)
@@ -110,10 +111,13 @@ class ChecklistTab(QWidget):
         for col, width in enumerate((115, 240, 75, 95, 70, 70, 80, 80, 300, 300)):
             self.table.setColumnWidth(col, width)
 
+        self.message = message_label("checklist_message", "color: #cf222e;")
+
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addLayout(bar)
+        lv.addWidget(self.message)
         lv.addWidget(self.table)
         self.score_panel = ScorePanel()
         self.score_panel.blocker_clicked.connect(self.select_item_named)
@@ -135,7 +139,19 @@ class ChecklistTab(QWidget):
     # ---------------------------------------------------------------- state
     def _on_opened(self) -> None:
         self.undo_stack.clear()
+        set_message(self.message, "")
         self.refresh()
+
+    def show_write_error(self, text: str) -> None:
+        """Say that a checklist write did not happen (it stays until the next successful edit)."""
+        set_message(self.message, text)
+        self.context.status_message.emit(text)
+
+    def _push(self, command) -> bool:
+        ok = push_after_write(self.undo_stack, command, self.show_write_error)
+        if ok:
+            set_message(self.message, "")
+        return ok
 
     def refresh(self) -> None:
         store = self.context.store
@@ -177,26 +193,25 @@ class ChecklistTab(QWidget):
         except PreflightError as exc:
             QMessageBox.warning(self, "Invalid value", str(exc))
             return False
-        self.undo_stack.push(EditItemCommand(self.context, item, changes))
-        return True
+        return self._push(EditItemCommand(self.context, item, changes))
 
     def add_item(self) -> None:
         current = self.selected_item()
         category = current.category if current else "General"
         item = Item(category=category, name="New item", priority="medium", status="open",
                     position=(current.position if current else 0))
-        self.undo_stack.push(AddItemCommand(self.context, item, "Add item"))
+        self._push(AddItemCommand(self.context, item, "Add item"))
 
     def duplicate_selected(self) -> None:
         item = self.selected_item()
         if item is not None:
             copy = replace(item, name=f"{item.name} (copy)", position=0)
-            self.undo_stack.push(AddItemCommand(self.context, copy, f"Duplicate '{item.name}'"))
+            self._push(AddItemCommand(self.context, copy, f"Duplicate '{item.name}'"))
 
     def delete_selected(self) -> None:
         item = self.selected_item()
         if item is not None:
-            self.undo_stack.push(DeleteItemCommand(self.context, item))
+            self._push(DeleteItemCommand(self.context, item))
 
     def install_shortcuts(self, undo_action, redo_action) -> None:
         """Bind undo to Ctrl+Z and redo to Ctrl+Shift+Z and Ctrl+Y, each key exactly once.

@@ -59,14 +59,32 @@ class RecordsMixin:
                 self.link_evidence(stored.id, run_id=link.get("run_id"), file_id=link.get("file_id"))
         return stored
 
-    def update_item(self, item_id: int, **changes) -> Item:
+    def update_item(self, item_id: int, *, expect: dict | None = None, **changes) -> Item:
+        """Change fields of one item.
+
+        ``expect`` (field -> value) are the values the caller saw: when the stored item no longer
+        has them (another program changed or replaced it meanwhile) nothing is written and a
+        PreflightError says what changed.
+        """
         allowed = set(ITEM_COLUMNS) - {"id"}
         unknown = set(changes) - allowed
         if unknown:
             raise PreflightError(f"unknown checklist field(s): {', '.join(sorted(unknown))}")
         changes = validate_fields(changes, where=f"checklist item {item_id}")
         with self.transaction():
-            before = self.item(item_id)
+            try:
+                before = self.item(item_id)
+            except PreflightError:
+                if expect is None:
+                    raise
+                raise PreflightError(f"checklist item {item_id} no longer exists (another program changed "
+                                     "the checklist); the checklist was reloaded") from None
+            if expect:
+                stale = [k for k, v in expect.items() if getattr(before, k) != v]
+                if stale:
+                    now = ", ".join(f"{k} is now {getattr(before, k)!r}, not {expect[k]!r}" for k in stale)
+                    raise PreflightError(f"'{before.name}' was changed by another program ({now}); "
+                                         "nothing was changed, the checklist was reloaded")
             after = replace(before, **changes)
             if after == before:
                 return before
