@@ -1,0 +1,96 @@
+"""The load test's per-second charts: throughput and p50/p95/p99 latency, drawn live while a run goes and
+again from a stored run's timeline.
+
+Every point is a timeline entry of :mod:`core.load.result` (``t``, ``sent``, ``completed``, ``errors``,
+``throughput``, ``p50_ms``, ``p95_ms``, ``p99_ms``); the widget only draws them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ui.common.charts import make_plot, pg
+
+SERIES_THROUGHPUT = (("throughput", "completed/s", (31, 119, 180)), ("sent", "sent/s", (140, 140, 140)),
+                     ("errors", "errors/s", (207, 34, 46)))
+SERIES_LATENCY = (("p50_ms", "p50", (26, 127, 55)), ("p95_ms", "p95", (255, 127, 14)),
+                  ("p99_ms", "p99", (130, 80, 223)))
+
+
+def _value(point: dict, key: str) -> float:
+    v = point.get(key)
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+class LiveCharts(QWidget):
+    """Two plots over the run's seconds; :meth:`add_point` appends one second, :meth:`set_timeline` all."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.points: list[dict] = []
+        self.throughput_plot = make_plot("Throughput per second", "requests/s", "second")
+        self.latency_plot = make_plot("Latency per second (from the intended send time)", "ms", "second")
+        self.curves = {}
+        for plot, series in ((self.throughput_plot, SERIES_THROUGHPUT), (self.latency_plot, SERIES_LATENCY)):
+            plot.addLegend(offset=(8, 4), labelTextSize="8pt")
+            for key, name, colour in series:
+                width = 1 if key == "sent" else 2
+                style = Qt.DashLine if key == "sent" else Qt.SolidLine
+                self.curves[key] = plot.plot([], [], pen=pg.mkPen(colour, width=width, style=style), name=name,
+                                             symbol="o", symbolSize=4, symbolBrush=colour, symbolPen=None)
+        self.slo_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((207, 34, 46), width=1, style=Qt.DashLine),
+                                        label="SLO p95 {value:g} ms",
+                                        labelOpts={"position": 0.08, "color": (207, 34, 46), "anchors": [(0, 1), (0, 1)]})
+        self.slo_line.setVisible(False)
+        self.latency_plot.addItem(self.slo_line)
+        self.caption = QLabel("Run a load test: its throughput and latency appear here second by second.")
+        self.caption.setWordWrap(True)
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.throughput_plot)
+        split.addWidget(self.latency_plot)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.addWidget(self.caption)
+        lay.addWidget(split, 1)
+
+    def clear(self, caption: str = "") -> None:
+        self.points = []
+        self._redraw()
+        if caption:
+            self.caption.setText(caption)
+
+    def set_slo(self, p95_ms: float | None) -> None:
+        if p95_ms:
+            self.slo_line.setValue(float(p95_ms))
+        self.slo_line.setVisible(bool(p95_ms))
+
+    def add_point(self, point: dict) -> None:
+        """One more second of a running test (a newer point for a second already drawn replaces it)."""
+        if self.points and point.get("t") == self.points[-1].get("t"):
+            self.points[-1] = dict(point)
+        else:
+            self.points.append(dict(point))
+        self._redraw()
+        last = self.points[-1]
+        p95 = _value(last, "p95_ms")
+        self.caption.setText(f"Running: second {int(_value(last, 't')) + 1 if last.get('t') is not None else '?'}, "
+                             f"{_value(last, 'throughput'):.0f} completed/s, p95 "
+                             + ("n/a" if math.isnan(p95) else f"{p95:.1f} ms"))
+
+    def set_timeline(self, timeline: list[dict], caption: str = "") -> None:
+        self.points = [dict(p) for p in timeline or []]
+        self._redraw()
+        self.caption.setText(caption or (f"{len(self.points)} seconds of the run." if self.points
+                                         else "This run has no per-second timeline."))
+
+    def _redraw(self) -> None:
+        xs = [_value(p, "t") for p in self.points]
+        for key, curve in self.curves.items():
+            curve.setData(xs, [_value(p, key) for p in self.points], connect="finite")
