@@ -94,14 +94,14 @@ def trace_from_table(table) -> Traffic:
         bad = stamps.isna().to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise InputFileError(path, f"column {tcol!r}, row {row + 1}: {raw_t.iloc[row]!r} is neither seconds "
+            raise InputFileError(path, f"column {tcol!r}, row {row + 1}: {str(raw_t.iloc[row])!r} is neither seconds "
                                        "nor a date-time")
         times = (stamps - stamps.iloc[0]).dt.total_seconds().to_numpy(float)
     rates = pd.to_numeric(df[rcol], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(rates) | (rates < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputFileError(path, f"column {rcol!r}, row {row + 1}: {df[rcol].iloc[row]!r} is not a rate of 0 "
+        raise InputFileError(path, f"column {rcol!r}, row {row + 1}: {str(df[rcol].iloc[row])!r} is not a rate of 0 "
                                    "or more requests/s")
     if not np.isfinite(times).all():
         row = int(np.flatnonzero(~np.isfinite(times))[0])
@@ -109,8 +109,8 @@ def trace_from_table(table) -> Traffic:
     back = np.flatnonzero(np.diff(times) <= 0)
     if back.size:
         row = int(back[0]) + 1
-        raise InputFileError(path, f"column {tcol!r}, row {row + 1}: time {raw_t.iloc[row]!r} does not come after "
-                                   f"the previous row's {raw_t.iloc[row - 1]!r}")
+        raise InputFileError(path, f"column {tcol!r}, row {row + 1}: time {str(raw_t.iloc[row])!r} does not come "
+                                   f"after the previous row's {str(raw_t.iloc[row - 1])!r}")
     times = times - times[0]
     if times[-1] > MAX_DURATION_S:
         raise InputFileError(path, f"the trace spans {times[-1]:,.0f} s; at most {MAX_DURATION_S:,} s is replayed")
