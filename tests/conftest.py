@@ -20,3 +20,12 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("preflight-home")
     monkeypatch.setenv("PREFLIGHT_HOME", str(home))
     yield home
+
+
+@pytest.fixture(autouse=True)
+def _fast_signer_keys(monkeypatch):
+    """Signer keys are derived with a low scrypt cost in tests (the production cost, N=2^17, is fixed in code
+    and checked by tests/test_keys.py, which undoes this)."""
+    from core.handoff import keys
+
+    monkeypatch.setattr(keys, "TEST_ONLY_SCRYPT_N", 2 ** 10)

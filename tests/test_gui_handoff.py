@@ -236,7 +236,7 @@ def test_wrong_password_keeps_dialog_open_and_is_audited(qtbot, env):
 
 def test_approval_with_critical_blockers_needs_a_reason(qtbot, env):
     tab, _context, store = env
-    ids = {name: signing.add_user(store, name, role, PASSWORD)
+    ids = {name: signing.add_user(store, name, role, PASSWORD, admin_password=PASSWORD)
            for name, role in (("Ada", "preparer"), ("Rex", "reviewer"), ("Amy", "approver"))}
     signing.sign(store, ids["Ada"], PASSWORD, "authorship")
     signing.sign(store, ids["Rex"], PASSWORD, "review")
@@ -258,7 +258,7 @@ def test_approval_with_critical_blockers_needs_a_reason(qtbot, env):
 
 def test_checklist_edit_invalidates_signatures(qtbot, env):
     tab, context, store = env
-    ids = {name: signing.add_user(store, name, role, PASSWORD)
+    ids = {name: signing.add_user(store, name, role, PASSWORD, admin_password=PASSWORD)
            for name, role in (("Ada", "preparer"), ("Rex", "reviewer"))}
     signing.sign(store, ids["Ada"], PASSWORD, "authorship")
     signing.sign(store, ids["Rex"], PASSWORD, "review")

@@ -30,7 +30,7 @@ def test_signature_changes_use_the_labels_the_user_sees(qtbot, env):
 
 def test_sign_refusal_is_shown_whole_and_clear_of_the_override_box(qtbot, env):
     tab, _context, store = env
-    ids = {name: signing.add_user(store, name, role, PASSWORD)
+    ids = {name: signing.add_user(store, name, role, PASSWORD, admin_password=PASSWORD)
            for name, role in (("Ada", "preparer"), ("Rex", "reviewer"), ("Amy", "approver"))}
     signing.sign(store, ids["Ada"], PASSWORD, "authorship")
     signing.sign(store, ids["Rex"], PASSWORD, "review")

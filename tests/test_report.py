@@ -107,7 +107,7 @@ def make_sample(tmp_path, name="Fraud scoring Q3"):
     store.link_evidence(first.id, file_id=1)
     store.link_evidence(first.id, run_id=1)
     signing.add_user(store, "Paula <Preparer>", "preparer", PASSWORD)
-    signing.add_user(store, "Rita Reviewer", "reviewer", PASSWORD)
+    signing.add_user(store, "Rita Reviewer", "reviewer", PASSWORD, admin_password=PASSWORD)
     signing.sign(store, 1, PASSWORD, "authorship")
     signing.sign(store, 2, PASSWORD, "review")
     evidence.write_text("scan ok, edited later\n")  # changed after signing: the report must flag it
@@ -219,7 +219,7 @@ def _ready_assessment(tmp_path):
     record_real_runs(store, tmp_path / "data", drifted=False)
     signing.save_handoff(store, GOOD_HANDOFF)
     for name, role in (("Ann", "preparer"), ("Rob", "reviewer"), ("Amy", "approver")):
-        signing.add_user(store, name, role, PASSWORD)
+        signing.add_user(store, name, role, PASSWORD, admin_password=PASSWORD)
     return store
 
 

@@ -1,6 +1,6 @@
-"""Sign-off through the store: passwords, sequence, audit events, and evidence re-hashed before signing."""
+"""Sign-off through the store: keys instead of password hashes, sequence, audit events, evidence re-hashed."""
 
-import json
+import sqlite3
 
 import pytest
 
@@ -20,15 +20,19 @@ def store(tmp_path):
 
 def _users(store):
     return (signing.add_user(store, "Ann Preparer", "preparer", "correct-horse-1"),
-            signing.add_user(store, "Bob Reviewer", "reviewer", "correct-horse-2"),
-            signing.add_user(store, "Cy Approver", "approver", "correct-horse-3"))
+            signing.add_user(store, "Bob Reviewer", "reviewer", "correct-horse-2", admin_password="correct-horse-1"),
+            signing.add_user(store, "Cy Approver", "approver", "correct-horse-3", admin_password="correct-horse-1"))
 
 
-def test_only_a_salted_scrypt_hash_is_stored(store):
-    ann, _, _ = _users(store)
-    record = store.user_password_record(ann)
-    assert "correct-horse-1" not in json.dumps(record) and record["salt"] and record["hash"]
-    assert "correct-horse-1" not in store.path.read_bytes().decode("latin-1")
+def test_no_password_or_password_hash_in_the_file(store):
+    _users(store)
+    store.close()
+    raw = store.path.read_bytes()
+    assert b"correct-horse-1" not in raw and b'"salt"' not in raw and b'"hash"' not in raw
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT DISTINCT password FROM users").fetchall() == [("",)]
+        rows = conn.execute("SELECT name, is_admin, length(public_key), length(fingerprint) FROM users").fetchall()
+    assert rows == [("Ann Preparer", 1, 44, 64), ("Bob Reviewer", 0, 44, 64), ("Cy Approver", 0, 44, 64)]
 
 
 def test_sequence_wrong_password_and_override_are_audited(store):
@@ -45,6 +49,7 @@ def test_sequence_wrong_password_and_override_are_audited(store):
     assert signing.stage(store) == "approved"
     failed = [e for e in store.audit_events() if e["action"] == "sign_failed"]
     assert len(failed) == 3 and "wrong password" in failed[0]["after"]
+    assert [e["action"] for e in store.audit_events()].count("password_failed") == 1
     assert store.signature_rows()[-1]["override_reason"].startswith("Accepted by the risk board")
     # an edit afterwards invalidates every signature, visibly, with what changed
     store.update_item(store.items()[0].id, status="done")

@@ -1,4 +1,4 @@
-"""Electronic sign-off: passwords, signed content, order, roles, separation of duties, invalidation."""
+"""Electronic sign-off: signed content, order, roles, separation of duties, the next signer, invalidation."""
 
 import hashlib
 import time
@@ -9,8 +9,8 @@ import pytest
 from core.canonical import canonical_json
 from core.errors import PreflightError
 from core.handoff.form import Handoff
-from core.handoff.signoff import (Signature, build_content, check_can_sign, content_hash, diff_content, hash_password,
-                          local_and_utc, new_signature, signature_states, stage, verify_password)
+from core.handoff.signoff import (Signature, build_content, check_can_sign, content_hash, diff_content, local_and_utc,
+                          new_signature, next_signer, signature_states, stage)
 
 ALICE = {"id": 1, "name": "Alice Author", "role": "preparer"}
 PAULA = {"id": 5, "name": "Paula Preparer", "role": "preparer"}
@@ -54,34 +54,6 @@ class Ledger:
         self.signatures.append(sig)
         self.snapshots[sig.id] = current
         return sig
-
-
-# ---------------------------------------------------------------------------- passwords
-
-def test_password_hash_verifies_and_salts():
-    rec = hash_password("correct horse")
-    assert set(rec) == {"salt", "hash", "n", "r", "p"}
-    assert (rec["n"], rec["r"], rec["p"]) == (2 ** 14, 8, 1)
-    assert len(bytes.fromhex(rec["salt"])) == 16
-    expected = hashlib.scrypt(b"correct horse", salt=bytes.fromhex(rec["salt"]), n=2 ** 14, r=8, p=1,
-                              dklen=len(rec["hash"]) // 2)
-    assert rec["hash"] == expected.hex()
-    assert verify_password("correct horse", rec)
-    assert not verify_password("correct horsE", rec)
-    assert not verify_password("", rec)
-    other = hash_password("correct horse")
-    assert other["salt"] != rec["salt"] and other["hash"] != rec["hash"]
-
-
-@pytest.mark.parametrize("bad", ["", "short12", None])
-def test_password_too_short_or_empty(bad):
-    with pytest.raises(PreflightError, match="password"):
-        hash_password(bad)
-
-
-def test_damaged_password_record():
-    with pytest.raises(PreflightError, match="damaged"):
-        verify_password("correct horse", {"salt": "zz"})
 
 
 # ---------------------------------------------------------------------------- content
@@ -283,3 +255,23 @@ def test_local_and_utc(monkeypatch):
         time.tzset()
     with pytest.raises(PreflightError, match="not an ISO 8601"):
         local_and_utc("yesterday")
+
+
+# ---------------------------------------------------------------------------- the next signer
+
+def test_next_signer_follows_the_stage_and_separation_of_duties():
+    users = [RITA, ALICE, ARNO, PAULA, ROB]
+    ledger = Ledger()
+    c = content()
+    assert next_signer(users, ledger.states(c)) == ALICE  # first preparer, not the first user
+    ledger.sign(ALICE, "authorship", c)
+    assert next_signer(users, ledger.states(c)) == RITA
+    ledger.sign(RITA, "review", c)
+    assert next_signer(users, ledger.states(c)) == ARNO
+    ledger.sign(ARNO, "approval", c, blockers=[{"category": "I", "name": "x"}], reason="accepted by the board")
+    assert next_signer(users, ledger.states(c)) is None  # approved: nobody is due
+    assert next_signer([{**ALICE, "active": False}, PAULA], Ledger().states(c)) == PAULA
+    # the author, later made a reviewer, cannot review her own version: the next eligible reviewer is proposed
+    ledger2 = Ledger()
+    ledger2.sign(ALICE, "authorship", c)
+    assert next_signer([{**ALICE, "role": "reviewer"}, ROB], ledger2.states(c)) == ROB

@@ -1,7 +1,13 @@
 """Electronic sign-off of an assessment, in the style of 21 CFR Part 11.
 
-Signing (§11.200) takes two components: a user ID and a password.  Only a
-salted scrypt hash of the password is kept (:func:`hash_password`).
+Signing (§11.200) takes two components: a user ID and a password.  The
+password unlocks the signer's Ed25519 private key, kept encrypted in the
+signer's profile on their own machine (:mod:`core.handoff.profiles`,
+:mod:`core.handoff.keys`); the assessment holds only the public key and its
+fingerprint, never a password or a hash of one.  A signature is an Ed25519
+signature over the content hash, the audit-chain head at the moment of
+signing, the meaning, the signer's name and the UTC time
+(:func:`core.handoff.signing.verify_signatures` checks it).
 
 Each signature is bound to the exact content it signs (§11.70): the SHA-256 of
 the canonical JSON of :func:`build_content` - assessment metadata, checklist
@@ -33,10 +39,7 @@ which is stored with the signature and printed with it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
@@ -55,53 +58,12 @@ MEANING_ROLE = {"authorship": "preparer", "review": "reviewer", "approval": "app
 STAGES = ("unsigned", "prepared", "reviewed", "approved")
 MIN_PASSWORD_LENGTH = 8
 MIN_OVERRIDE_REASON = 10
-SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_DKLEN = 2 ** 14, 8, 1, 32
 
 CONTENT_VERSION = 1
 #: Checklist item fields left out of the signed content: bookkeeping that
 #: changes without the requirement, its status or its notes changing.
 VOLATILE_ITEM_KEYS = frozenset({"updated_utc", "updated_at", "created_utc", "created_at",
                                 "modified_utc", "last_modified", "position"})
-
-
-# ---------------------------------------------------------------------------- passwords
-
-def _check_password(password) -> bytes:
-    if not isinstance(password, str) or not password:
-        raise PreflightError("the password is empty")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PreflightError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
-    return password.encode("utf-8")
-
-
-def hash_password(password: str) -> dict:
-    """Salted scrypt hash of a password: ``{"salt", "hash", "n", "r", "p"}`` (hex strings and ints)."""
-    raw = _check_password(password)
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(raw, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=SCRYPT_DKLEN)
-    return {"salt": salt.hex(), "hash": digest.hex(), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P}
-
-
-def verify_password(password: str, record: dict) -> bool:
-    """True when ``password`` matches the stored record (constant-time comparison).
-
-    A wrong, empty or too short password gives False; a damaged record raises
-    :class:`PreflightError`.
-    """
-    try:
-        salt = bytes.fromhex(record["salt"])
-        expected = bytes.fromhex(record["hash"])
-        n, r, p = int(record["n"]), int(record["r"]), int(record["p"])
-    except (KeyError, TypeError, ValueError):
-        raise PreflightError("the stored password record is damaged; an administrator must reset it") from None
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH or not expected:
-        return False
-    try:
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(expected),
-                                maxmem=max(64 * 1024 * 1024, 256 * n * r))
-    except ValueError:
-        raise PreflightError("the stored password record has invalid scrypt parameters") from None
-    return hmac.compare_digest(actual, expected)
 
 
 # ---------------------------------------------------------------------------- signed content
@@ -185,6 +147,11 @@ class Signature:
     content_hash: str
     signed_utc: str
     override_reason: str | None = None
+    fingerprint: str | None = None
+    public_key: str | None = None
+    head_seq: int | None = None
+    head_hash: str | None = None
+    signature: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -197,6 +164,7 @@ class Signature:
         """The §11.50 line: printed name, role, meaning, UTC and local time, and any override."""
         utc, local = local_and_utc(self.signed_utc)
         text = f"{self.user_name} ({self.role}) signed for {self.meaning} on {utc} ({local})"
+        text += f"; key fingerprint {self.fingerprint}" if self.fingerprint else "; no signing key (made before schema 7)"
         if self.override_reason:
             text += f"; approved despite critical blockers: {self.override_reason}"
         return text
@@ -315,6 +283,27 @@ def check_can_sign(user: dict, meaning: str, states: list[SignatureState], criti
             if len(reason) < MIN_OVERRIDE_REASON:
                 raise PreflightError(f"the override reason must be at least {MIN_OVERRIDE_REASON} characters "
                                      f"long (got {len(reason)})")
+
+
+def due_meaning(states: list[SignatureState]) -> str | None:
+    """The meaning the next signature must have to advance the stage (None once approved)."""
+    return {"unsigned": "authorship", "prepared": "review", "reviewed": "approval"}.get(stage(states))
+
+
+def next_signer(users: list[dict], states: list[SignatureState]) -> dict | None:
+    """The user due to sign next: the first active user whose role signs the due meaning and who may sign it
+    on this version (not excluded by separation of duties).  None when nobody is due."""
+    meaning = due_meaning(states)
+    if meaning is None:
+        return None
+    valid = [s.signature for s in states if s.valid]
+    for user in users:
+        if user.get("active") is False or user.get("role") != MEANING_ROLE[meaning]:
+            continue
+        if any(_same_person(s, user) for s in valid if s.meaning in ("authorship", "review", "approval")):
+            continue
+        return user
+    return None
 
 
 def stage(states: list[SignatureState]) -> str:
