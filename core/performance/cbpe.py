@@ -59,12 +59,32 @@ def estimate(calibrated, predicted_positive, *, seed: int = 0) -> dict | None:
     pos = np.asarray(predicted_positive, bool)
     if len(p) == 0:
         return None
-    tp, fp = p[pos].sum(), (1 - p[pos]).sum()
-    fn, tn = p[~pos].sum(), (1 - p[~pos]).sum()
-    point = {k: float(v) for k, v in _metrics(tp, fp, fn, tn).items()}
-    var_tp, var_fn = (p[pos] * (1 - p[pos])).sum(), (p[~pos] * (1 - p[~pos])).sum()
+    return estimate_from_sums(p[pos].sum(), p[~pos].sum(), (p[pos] * (1 - p[pos])).sum(),
+                              (p[~pos] * (1 - p[~pos])).sum(), int(pos.sum()), int((~pos).sum()), seed=seed)
+
+
+def window_sums(window, n_windows: int, calibrated, predicted_positive) -> tuple[np.ndarray, ...]:
+    """Per window the sums :func:`estimate_from_sums` takes: expected positives among the predicted-positive
+    and the predicted-negative rows, their variances, and the two row counts."""
+    w = np.asarray(window, np.int64)
+    p = np.asarray(calibrated, float)
+    pos = np.asarray(predicted_positive, bool)
+    var = p * (1 - p)
+
+    def s(weights):
+        return np.bincount(w, weights=weights, minlength=n_windows)
+    return (s(p * pos), s(p * ~pos), s(var * pos), s(var * ~pos),
+            np.bincount(w[pos], minlength=n_windows), np.bincount(w[~pos], minlength=n_windows))
+
+
+def estimate_from_sums(tp, fn, var_tp, var_fn, n_pos: int, n_neg: int, *, seed: int = 0) -> dict | None:
+    """The estimate from a window's sums: ``tp``/``fn`` the expected positives among the rows predicted
+    positive/negative, ``var_*`` their variances, ``n_pos``/``n_neg`` those rows' counts."""
+    n_pos, n_neg = int(n_pos), int(n_neg)
+    if n_pos + n_neg == 0:
+        return None
+    point = {k: float(v) for k, v in _metrics(tp, n_pos - tp, fn, n_neg - fn).items()}
     rng = np.random.default_rng(seed)
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
     tp_d = np.clip(rng.normal(tp, np.sqrt(var_tp), DRAWS), 0, n_pos)
     fn_d = np.clip(rng.normal(fn, np.sqrt(var_fn), DRAWS), 0, n_neg)
     draws = _metrics(tp_d, n_pos - tp_d, fn_d, n_neg - fn_d)

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import PreflightError, check_cancel
-from core.performance import cbpe
-from core.performance.metrics import (CLASSIFICATION_KEYS, DEFAULT_THRESHOLD, REGRESSION_KEYS, alert_text,
-                                      classification_metrics, degradation, regression_metrics)
+from core.performance import cbpe, grouped
+from core.performance.metrics import CLASSIFICATION_KEYS, DEFAULT_THRESHOLD, REGRESSION_KEYS, alert_text, degradation
 
 MIN_LABELS = 30
 MAX_SEGMENTS = 50
@@ -34,17 +33,29 @@ class Columns:
 
 
 def _missing(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    if values.dtype.kind in "biu":
+        return np.zeros(len(values), bool)
+    if values.dtype.kind == "f":
+        return np.isnan(values)
     return pd.isna(pd.Series(values, dtype=object)).to_numpy()
 
 
 def _as_numbers(values: np.ndarray) -> np.ndarray | None:
+    """The values as floats (missing ones NaN), or None when a present value is not a finite number."""
     values = np.asarray(values)
     if values.dtype.kind in "biuf":
         return values.astype(float)
+    try:
+        fast = values.astype(float)
+    except (TypeError, ValueError):
+        fast = None
+    if fast is not None:
+        bad = ~np.isfinite(fast)
+        if not bad.any():
+            return fast
+        return fast if not (bad & ~_missing(values)).any() else None
     s = pd.Series(values, dtype=object)
-    fast = pd.to_numeric(s, errors="coerce").to_numpy(float)
-    if not np.isnan(fast).any():
-        return fast
     if s.map(lambda v: isinstance(v, str) and v.strip().lower() in ("true", "false")).any():
         s = s.map(lambda v: {"true": 1, "false": 0}.get(v.strip().lower(), v) if isinstance(v, str) else v)
     num = pd.to_numeric(s, errors="coerce").to_numpy(float)
@@ -55,18 +66,21 @@ def _as_numbers(values: np.ndarray) -> np.ndarray | None:
 def detect_task(y_true: np.ndarray) -> str:
     """``binary``, ``multiclass`` or ``regression`` (numeric labels that are not integers or have > 20 values)."""
     present = y_true[~_missing(y_true)]
+    return _task(present, _as_numbers(present))
+
+
+def _task(present: np.ndarray, nums: np.ndarray | None) -> str:
     if len(present) == 0:
         raise PreflightError("the log has no labelled row, so the task cannot be told; give at least some labels")
-    nums = _as_numbers(present)
     distinct = len(set(present.tolist())) if nums is None else len(np.unique(nums))
     if nums is not None and (distinct > REGRESSION_MIN_UNIQUE or not np.all(nums == np.round(nums))):
         return "regression"
     return "binary" if distinct <= 2 else "multiclass"
 
 
-def _labels(values: np.ndarray, numeric: bool) -> np.ndarray:
-    if numeric:
-        nums = _as_numbers(values)
+def _labels(values: np.ndarray, nums: np.ndarray | None) -> np.ndarray:
+    """Labels as integers or floats (``nums``, the values as numbers, when both sides are numeric), else text."""
+    if nums is not None:
         return nums.astype(np.int64) if np.all(nums == np.round(nums)) else nums
     return pd.Series(values, dtype=object).map(lambda v: str(v).strip()).to_numpy(dtype=object)
 
@@ -107,28 +121,68 @@ def _ts_text(value) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class _Scorer:
-    def __init__(self, task, y_true, y_pred, score, classes):
-        self.task, self.y_true, self.y_pred, self.score, self.classes = task, y_true, y_pred, score, classes
-
-    def metrics(self, idx: np.ndarray) -> dict | None:
-        if len(idx) == 0:
-            return None
-        if self.task == "regression":
-            return regression_metrics(self.y_true[idx], self.y_pred[idx])
-        score = self.score[idx] if self.score is not None else None
-        return classification_metrics(self.y_true[idx], self.y_pred[idx], score, range(len(self.classes)),
-                                      names=self.classes)
-
-
 def _scalars(metrics: dict | None) -> dict:
     return {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
+class _Metrics:
+    """The log's labelled rows, ready for :mod:`core.performance.grouped` (any grouping of them)."""
+
+    def __init__(self, task, y_true, y_pred, labelled, score, proba, classes):
+        self.task, self.classes = task, classes
+        self.rows = np.flatnonzero(labelled)
+        self.y_true, self.y_pred = y_true[self.rows], y_pred[self.rows]
+        self.score = None if score is None else score[self.rows]
+        self.proba = None if proba is None else proba[self.rows]
+
+    def of(self, group, n_groups: int, select=None) -> list[dict | None]:
+        """Per group metrics; ``group`` per labelled row, ``select`` a mask of the labelled rows to use."""
+        sel = (lambda a: a) if select is None else (lambda a: None if a is None else a[select])
+        group = sel(np.asarray(group, np.int64))
+        if self.task == "regression":
+            return grouped.regression(group, n_groups, sel(self.y_true), sel(self.y_pred))
+        return grouped.classification(group, n_groups, sel(self.y_true), sel(self.y_pred), len(self.classes),
+                                      score=sel(self.score), proba=sel(self.proba), names=self.classes)
+
+    def one(self, select=None) -> dict | None:
+        """The metrics of all labelled rows (or those ``select`` picks) together; None without rows."""
+        if len(self.rows) == 0 or (select is not None and not np.any(select)):
+            return None
+        return self.of(np.zeros(len(self.rows), np.int64), 1, select)[0]
+
+
+def _class_probabilities(class_scores: dict | None, classes: list, required: bool, order) -> np.ndarray | None:
+    """The per-class probability columns as a rows x classes matrix in the classes' order (None without them)."""
+    if not class_scores:
+        return None
+    by_name = {str(k).strip(): v for k, v in class_scores.items()}
+    missing = [str(c) for c in classes if str(c) not in by_name]
+    if missing:
+        if required:
+            raise PreflightError(f"no probability column for class(es) {', '.join(missing[:5])}; the per-class "
+                                 f"columns name {', '.join(sorted(by_name)[:10])}")
+        return None
+    cols = []
+    for c in classes:
+        values = np.asarray(by_name[str(c)], float)[order]
+        bad = (values < 0) | (values > 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise PreflightError(f"the probability of class {c} is {values[i]:g} in row {int(order[i]) + 1}, "
+                                 "not in [0, 1]")
+        cols.append(values)
+    return np.column_stack(cols)
+
+
 def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseline_windows: int | None = None,
              threshold: float = DEFAULT_THRESHOLD, min_labels: int = MIN_LABELS, drift_run_id: int | None = None,
+             class_scores: dict | None = None, require_class_scores: bool = False,
              progress=None, cancelled=None) -> dict:
-    """Metrics per window, the baseline, the degradation of the latest judged window and the alert."""
+    """Metrics per window, the baseline, the degradation of the latest judged window and the alert.
+
+    ``class_scores`` maps class names (as text) to per-class probability columns (rows in log order); with all
+    classes covered they give the one-vs-rest ROC AUC (``require_class_scores``: refuse them otherwise).
+    """
     if not 0 < threshold < 1:
         raise PreflightError(f"the threshold is a relative drop between 0 and 1 (got {threshold:g})")
     if baseline is None and not baseline_windows:
@@ -136,19 +190,28 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
     n = len(cols.y_pred)
     if n == 0:
         raise PreflightError("the log has no rows")
-    order = np.argsort(cols.timestamp, kind="stable") if cols.timestamp is not None else np.arange(n)
-    cols = Columns(*(None if a is None else np.asarray(a)[order] for a in
-                     (cols.y_true, cols.y_pred, cols.y_score, cols.timestamp, cols.segment)))
-    task = detect_task(cols.y_true)
+    check_cancel(cancelled)
+    order = np.arange(n)
+    if cols.timestamp is not None:
+        ts = np.asarray(cols.timestamp)
+        in_order = ts.dtype.kind == "M" and not np.any(ts[1:] < ts[:-1])
+        if not in_order:
+            order = np.argsort(ts, kind="stable")
+            cols = Columns(*(None if a is None else np.asarray(a)[order] for a in
+                             (cols.y_true, cols.y_pred, cols.y_score, cols.timestamp, cols.segment)))
     labelled = ~_missing(cols.y_true)
+    present = cols.y_true[labelled]
+    true_nums = _as_numbers(present)
+    task = _task(present, true_nums)
     pred_missing = _missing(cols.y_pred)
     if pred_missing.any():
-        raise PreflightError(f"row {int(np.flatnonzero(pred_missing)[0]) + 1} (in time order) has no prediction")
-    numeric = _as_numbers(cols.y_true[labelled]) is not None and _as_numbers(cols.y_pred) is not None
+        raise PreflightError(f"row {int(order[np.flatnonzero(pred_missing)[0]]) + 1} has no prediction")
+    pred_nums = _as_numbers(cols.y_pred) if true_nums is not None else None
+    numeric = true_nums is not None and pred_nums is not None
     if task == "regression" and not numeric:
         raise PreflightError("a numeric target needs numeric predictions")
-    true_values = _labels(cols.y_true[labelled], numeric)
-    y_pred = _labels(cols.y_pred, numeric)
+    true_values = _labels(present, true_nums if numeric else None)
+    y_pred = _labels(cols.y_pred, pred_nums if numeric else None)
     classes = None
     if task == "regression":
         y_true = np.full(n, np.nan)
@@ -161,42 +224,55 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
             raise PreflightError(f"the predictions hold label value(s) {', '.join(unknown[:5])} that the labels "
                                  f"never take ({', '.join(sorted(map(str, known)))})")
         classes = sorted(known | predicted, key=lambda v: (str(type(v)), v))
-        # labels as codes 0..k-1 (the classes' order), so scikit-learn works on integers
+        # labels as codes 0..k-1 (the classes' order)
         y_true = np.full(n, -1, np.int64)
         y_true[labelled] = pd.Categorical(true_values, categories=classes).codes
         y_pred = pd.Categorical(y_pred, categories=classes).codes.astype(np.int64)
     score = cols.y_score
-    if score is not None:
+    if score is not None and task != "regression":
         bad = (score < 0) | (score > 1)
-        if bad.any() and task != "regression":
-            raise PreflightError(f"score {score[bad][0]:g} (row {int(np.flatnonzero(bad)[0]) + 1} in time order) "
-                                 "is not a probability in [0, 1]")
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise PreflightError(f"score {score[i]:g} (row {int(order[i]) + 1}) is not a probability in [0, 1]")
+    proba = None
+    if task != "regression":
+        proba = _class_probabilities(class_scores, classes, require_class_scores, order)
+    if proba is not None and task == "binary":
+        score = proba[:, 1] if score is None else score
+        proba = None
+    if progress:
+        progress(0.3)
+    check_cancel(cancelled)
     keys, bounds = _window_keys(cols, window)
-    scorer = _Scorer(task, y_true, y_pred, score if task == "binary" else None, classes)
-    groups = np.split(np.argsort(keys, kind="stable"), np.cumsum(np.bincount(keys, minlength=len(bounds)))[:-1])
-    calibrator, reference = None, None
+    n_windows = len(bounds)
     ref_count = baseline_windows or 1
+    est = [None] * n_windows
+    reference = None
     if task == "binary" and score is not None:
-        ref_idx = np.concatenate(groups[:ref_count])
-        ref_idx = ref_idx[labelled[ref_idx] & np.isfinite(score[ref_idx])]
+        ref = (keys < ref_count) & labelled & np.isfinite(score)
         try:
-            calibrator = cbpe.Calibrator(score[ref_idx], y_true[ref_idx] == len(classes) - 1)
-            reference = {"windows": ref_count, "rows": calibrator.rows}
+            calibrator = cbpe.Calibrator(score[ref], y_true[ref] == len(classes) - 1)
         except ValueError:
             calibrator = None
-    windows = []
-    for k, (idx, (start, end)) in enumerate(zip(groups, bounds)):
-        check_cancel(cancelled)
-        lab = idx[labelled[idx]]
-        est = None
         if calibrator is not None:
-            ok = idx[np.isfinite(score[idx])]
-            est = cbpe.estimate(calibrator(score[ok]), y_pred[ok] == len(classes) - 1, seed=k)
-        windows.append({"start": start, "end": end, "rows": int(len(idx)), "labelled": int(len(lab)),
-                        "too_few_labels": bool(len(lab) < min_labels), "metrics": scorer.metrics(lab),
-                        "estimated": est})
-        if progress:
-            progress(0.9 * (k + 1) / len(groups))
+            reference = {"windows": ref_count, "rows": calibrator.rows}
+            ok = np.isfinite(score)
+            sums = cbpe.window_sums(keys[ok], n_windows, calibrator(score[ok]), y_pred[ok] == len(classes) - 1)
+            est = [cbpe.estimate_from_sums(*(s[k] for s in sums), seed=k) for k in range(n_windows)]
+    if progress:
+        progress(0.45)
+    check_cancel(cancelled)
+    m = _Metrics(task, y_true, y_pred, labelled, score if task == "binary" else None, proba, classes)
+    lab_keys = keys[m.rows]
+    per_window = m.of(lab_keys, n_windows)
+    rows_per_window = np.bincount(keys, minlength=n_windows)
+    labelled_per_window = np.bincount(lab_keys, minlength=n_windows)
+    windows = [{"start": start, "end": end, "rows": int(rows_per_window[k]), "labelled": int(labelled_per_window[k]),
+                "too_few_labels": bool(labelled_per_window[k] < min_labels), "metrics": per_window[k],
+                "estimated": est[k]} for k, (start, end) in enumerate(bounds)]
+    if progress:
+        progress(0.7)
+    check_cancel(cancelled)
     if baseline is not None:
         base = {k: float(v) for k, v in baseline.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         if not base:
@@ -205,12 +281,11 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
     else:
         if baseline_windows > len(windows):
             raise PreflightError(f"the baseline needs {baseline_windows} window(s) but the log has {len(windows)}")
-        idx = np.concatenate(groups[:baseline_windows])
-        idx = idx[labelled[idx]]
-        if len(idx) == 0:
+        in_base = lab_keys < baseline_windows
+        if not in_base.any():
             raise PreflightError(f"the first {baseline_windows} window(s) hold no labelled row for a baseline")
         keys_wanted = REGRESSION_KEYS if task == "regression" else CLASSIFICATION_KEYS
-        base = {k: v for k, v in _scalars(scorer.metrics(idx)).items() if k in keys_wanted and v is not None}
+        base = {k: v for k, v in _scalars(m.one(in_base)).items() if k in keys_wanted and v is not None}
         base_source = f"first {baseline_windows} window(s)"
     judged = [i for i, w in enumerate(windows) if w["labelled"] >= min_labels] or \
         [i for i, w in enumerate(windows) if w["labelled"] > 0]
@@ -222,8 +297,9 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
     degr = degradation(base, current, threshold)
     alert = any(d["alert"] for d in degr.values())
     label = None if current_index is None else f"{windows[current_index]['start']} .. {windows[current_index]['end']}"
-    overall = scorer.metrics(np.flatnonzero(labelled))
-    segments = _segments(cols.segment, groups, labelled, scorer, min_labels) if cols.segment is not None else None
+    overall = m.one()
+    segments = _segments(cols.segment, keys, n_windows, labelled, m, min_labels) if cols.segment is not None \
+        else None
     if progress:
         progress(1.0)
     return {"task": task, "classes": [c.item() if isinstance(c, np.generic) else c for c in classes or []],
@@ -232,23 +308,35 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
             "accuracy": base.get("accuracy"), "baseline": base, "baseline_source": base_source,
             "current_window": current_index, "degradation": degr, "alert": alert,
             "alert_text": alert_text(degr, threshold, drift_run_id, label), "drift_run_id": drift_run_id,
-            "reference": reference, "segments": segments, "warnings": warnings}
+            "reference": reference, "segments": segments, "warnings": warnings,
+            "class_probabilities": proba is not None}
 
 
-def _segments(segment, groups, labelled, scorer, min_labels) -> dict:
+def _segments(segment, keys, n_windows: int, labelled, m: _Metrics, min_labels: int) -> dict:
+    """The top segments (by rows): per segment its metrics overall and per window."""
     seg = pd.Series(segment, dtype=object).fillna("(missing)").map(str).to_numpy()
-    values, counts = np.unique(seg, return_counts=True)
-    top = [v for _, v in sorted(zip(-counts, values))][:MAX_SEGMENTS]
+    values, inverse, counts = np.unique(seg, return_inverse=True, return_counts=True)
+    top = sorted(range(len(values)), key=lambda i: (-counts[i], values[i]))[:MAX_SEGMENTS]
+    code = np.full(len(values), -1, np.int64)
+    code[top] = np.arange(len(top))
+    row_code = code[inverse]
+    s = len(top)
+    in_top = row_code >= 0
+    cell = row_code * n_windows + keys
+    rows_cell = np.bincount(cell[in_top], minlength=s * n_windows)
+    lab_code = row_code[m.rows]
+    lab_top = lab_code >= 0
+    lab_cell = lab_code * n_windows + keys[m.rows]
+    labelled_cell = np.bincount(lab_cell[lab_top], minlength=s * n_windows)
+    per_cell = m.of(np.where(lab_top, lab_cell, 0), s * n_windows, lab_top)
+    per_segment = m.of(np.where(lab_top, lab_code, 0), s, lab_top)
     out = {}
-    for value in top:
-        mask = seg == value
-        rows = np.flatnonzero(mask & labelled)
-        per_window = []
-        for idx in groups:
-            lab = idx[mask[idx] & labelled[idx]]
-            m = _scalars(scorer.metrics(lab))
-            per_window.append({"rows": int(mask[idx].sum()), "labelled": int(len(lab)),
-                               "too_few_labels": bool(len(lab) < min_labels), "metrics": m or None})
-        out[value] = {"rows": int(mask.sum()), "labelled": int(len(rows)), "metrics": scorer.metrics(rows),
-                      "windows": per_window}
+    for j, v in enumerate(top):
+        cells = range(j * n_windows, (j + 1) * n_windows)
+        out[str(values[v])] = {
+            "rows": int(counts[v]), "labelled": int(labelled_cell[j * n_windows:(j + 1) * n_windows].sum()),
+            "metrics": per_segment[j],
+            "windows": [{"rows": int(rows_cell[c]), "labelled": int(labelled_cell[c]),
+                         "too_few_labels": bool(labelled_cell[c] < min_labels),
+                         "metrics": _scalars(per_cell[c]) or None} for c in cells]}
     return out

@@ -1,9 +1,11 @@
 """Model metrics of one set of predictions, and the degradation of current metrics against a baseline.
 
-Classification metrics come from scikit-learn: ``accuracy``; ``precision``, ``recall`` and ``f1`` weighted by
-class support (the article's choice) and ``precision_macro``, ``recall_macro``, ``f1_macro``; ``roc_auc`` for
-binary labels with a score (or a one-vs-rest AUC with per-class probabilities is left out); the confusion
-matrix over the log's classes.  Regression: ``mae``, ``rmse``, ``r2``.
+Classification metrics (scikit-learn's definitions, computed per window in :mod:`core.performance.grouped`):
+``accuracy``; ``precision``, ``recall`` and ``f1`` weighted by class support (the article's choice) and
+``precision_macro``, ``recall_macro``, ``f1_macro`` (over the classes present in the labels or predictions);
+``roc_auc`` for binary labels with a score, or the support-weighted one-vs-rest AUC with per-class
+probabilities (plus ``roc_auc_macro``); the confusion matrix over the log's classes.
+Regression: ``mae``, ``rmse``, ``r2``.
 
 Degradation: for every baseline metric the relative drop ``(baseline - current) / baseline`` (for an error
 metric such as MAE or RMSE, where lower is better, the rise ``(current - baseline) / baseline``); a drop above
@@ -12,9 +14,9 @@ the threshold (default 0.05) is an alert.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from core.performance import grouped
 
 #: metrics where a lower value is better: their "drop" is the relative rise
 LOWER_IS_BETTER = frozenset({"mae", "rmse"})
@@ -26,57 +28,29 @@ CLASSIFICATION_KEYS = ("accuracy", "precision", "recall", "f1", "precision_macro
 REGRESSION_KEYS = ("mae", "rmse", "r2")
 
 
-def _f(value) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def classification_metrics(y_true, y_pred, y_score=None, classes=None, names=None) -> dict:
-    """Accuracy, weighted and macro precision/recall/F1, ROC AUC (binary, with scores) and the confusion matrix.
+    """Accuracy, weighted and macro precision/recall/F1, ROC AUC (binary, with scores) and the confusion matrix
+    of one set of predictions (see :mod:`core.performance.grouped` for the definitions).
 
     ``classes`` fixes the label order (the second of two is the positive one for ROC AUC); ``names`` are the
     labels the confusion matrix reports for them (default: the classes themselves).
     """
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
-
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if classes is None:
         classes = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
     classes = list(classes)
-    # one pass per window: per-class precision/recall/F1 and support, averaged here exactly as scikit-learn's
-    # average="weighted" (by true support) and average="macro" (over the classes given) do
-    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=classes, average=None,
-                                                       zero_division=0)
-    cm = confusion_matrix(y_true, y_pred, labels=classes)
-    total = support.sum()
-    out = {"accuracy": _f(np.trace(cm) / cm.sum()) if cm.sum() else None}
-    for name, values in (("precision", p), ("recall", r), ("f1", f)):
-        out[name] = _f(np.dot(values, support) / total) if total else 0.0
-    for name, values in (("precision", p), ("recall", r), ("f1", f)):
-        out[f"{name}_macro"] = _f(values.mean())
-    out["roc_auc"] = None
-    if y_score is not None and len(classes) == 2 and len(set(y_true.tolist())) == 2:
-        score = np.asarray(y_score, float)
-        ok = np.isfinite(score)
-        if ok.all() or len(set(y_true[ok].tolist())) == 2:
-            out["roc_auc"] = _f(roc_auc_score(y_true[ok] == classes[1], score[ok]))
-    out["confusion_matrix"] = {"labels": [_plain(c) for c in (classes if names is None else names)],
-                               "matrix": cm.tolist()}
-    return out
+    code = {c: i for i, c in enumerate(classes)}
+    yt = np.array([code[v] for v in y_true.tolist()], np.int64)
+    yp = np.array([code[v] for v in y_pred.tolist()], np.int64)
+    score = None if y_score is None else np.asarray(y_score, float)
+    return grouped.classification(np.zeros(len(yt), np.int64), 1, yt, yp, len(classes), score=score,
+                                  names=classes if names is None else names)[0]
 
 
 def regression_metrics(y_true, y_pred) -> dict:
     """MAE, RMSE and R² (R² is None for fewer than two rows)."""
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-
-    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
-    return {"mae": _f(mean_absolute_error(y_true, y_pred)),
-            "rmse": _f(math.sqrt(mean_squared_error(y_true, y_pred))),
-            "r2": _f(r2_score(y_true, y_pred)) if len(y_true) >= 2 else None}
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
+    y_true = np.asarray(y_true, float)
+    return grouped.regression(np.zeros(len(y_true), np.int64), 1, y_true, y_pred)[0]
 
 
 def relative_drop(metric: str, baseline: float, current: float) -> float | None:
