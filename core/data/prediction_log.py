@@ -222,7 +222,8 @@ def read_prediction_log(path, *, require: tuple[str, ...] = ("y_true",), columns
             raise InputFileError(table.path, f"has no {text}; columns: {have}")
     ts = None
     if "timestamp" in found:
-        ts = pd.to_datetime(table.df[found["timestamp"]], errors="coerce", utc=True).to_numpy()
+        # UTC as naive datetime64 (a tz-aware Series would become an object array of Timestamps)
+        ts = pd.to_datetime(table.df[found["timestamp"]], errors="coerce", utc=True).dt.tz_convert(None).to_numpy()
     rid = _objects(table.df[found["request_id"]]) if "request_id" in found else None
     used = {r: c for r, c in found.items() if not (r == "y_pred" and from_score)}
     return PredictionLog(table=table, columns=used, y_true=y_true, y_pred=y_pred, y_score=y_score,
