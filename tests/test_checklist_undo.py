@@ -94,3 +94,29 @@ def test_delete_that_fails_keeps_the_item_and_no_step(tab):
     assert tab.undo_stack.count() == 0
     assert len(store.items()) == 14
     assert "was not saved" in tab.message.text()
+
+
+def test_an_outside_import_is_noticed_and_a_stale_edit_lands_nowhere(tab):
+    store = tab.context.store
+    shown = tab.model.item_at(0)
+    other = open_assessment(store.path)
+    other.replace_items([replace_item for replace_item in other.items()])  # same items, new ids
+    other.close()
+    # the window has not looked yet: an edit of the row it shows must not land on another item
+    assert not tab.model.edit_handler(shown, "status", "done")
+    assert "no longer exists" in tab.message.text()
+    assert all(i.status == "open" for i in store.items())
+    assert tab.model.item_at(0).id != shown.id  # re-read before the edit was tried
+    assert tab.undo_stack.count() == 0
+
+
+def test_outside_changes_are_noticed_by_data_version(tab):
+    store = tab.context.store
+    assert not tab.context.check_outside_changes()
+    other = open_assessment(store.path)
+    target = other.items()[2]
+    other.update_item(target.id, status="done")
+    other.close()
+    assert tab.context.check_outside_changes()
+    assert tab.model.item_at(tab.model.row_of(target.id)).status == "done"
+    assert not tab.context.check_outside_changes()  # once per change

@@ -88,17 +88,18 @@ def test_a_lock_held_past_the_timeout_is_a_clear_error(tmp_path, monkeypatch, ca
     checklist_json = tmp_path / "c.json"
     save_checklist(templates.load("seed").items, checklist_json)
     monkeypatch.setattr(StoreBase, "busy_timeout", 0.2)
+    store = open_assessment(path)
+    n = len(store.audit_events())
     holder = sqlite3.connect(str(path))
     holder.execute("BEGIN IMMEDIATE")  # another program is in the middle of a write
     try:
-        with open_assessment(path) as store:
-            n = len(store.audit_events())
-            with pytest.raises(StoreBusyError, match="the assessment is busy: another program is writing"):
-                store.update_item(store.items()[0].id, status="done")
+        with pytest.raises(StoreBusyError, match="the assessment is busy: another program is writing"):
+            store.update_item(store.items()[0].id, status="done")
         code = cli_main(["checklist", "import", str(path), str(checklist_json)])
     finally:
         holder.rollback()
         holder.close()
+        store.close()
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("error: ") and "the assessment is busy" in err and "internal error" not in err

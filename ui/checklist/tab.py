@@ -187,6 +187,9 @@ class ChecklistTab(QWidget):
     def edit_item(self, item: Item, field: str, value) -> bool:
         if getattr(item, field) == value:
             return False
+        # another program may have changed the file since it was shown: re-read first; the edit
+        # then states the values it replaces, and the store refuses it if they are gone
+        self.context.check_outside_changes()
         changes = maturity_changes(item, value) if field == "maturity" else {field: value}
         try:
             validate_fields(changes, where=f"'{item.name}'")

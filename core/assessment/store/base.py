@@ -169,17 +169,29 @@ class StoreBase:
     def _migrate(self, upto: int | None = None) -> None:
         target = LATEST if upto is None else upto
         current = self.schema_version
-        for version, _desc, func in MIGRATIONS:
-            if current < version <= target:
-                with self.transaction():
-                    if self.schema_version >= version:  # another program migrated it meanwhile
-                        current = self.schema_version
-                        continue
-                    func(self.db)
-                    self.conn.execute("PRAGMA application_id=%d" % APPLICATION_ID)
-                    self.conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES ('schema_version', ?)",
-                                      (str(version),))
-                current = version
+        if not any(current < version <= target for version, _d, _f in MIGRATIONS):
+            return
+        # a migration may rebuild a table: foreign keys are off meanwhile (so a DROP does not cascade)
+        # and checked before each migration commits
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version, _desc, func in MIGRATIONS:
+                if current < version <= target:
+                    with self.transaction():
+                        if self.schema_version >= version:  # another program migrated it meanwhile
+                            current = self.schema_version
+                            continue
+                        func(self.db)
+                        bad = self.conn.execute("PRAGMA foreign_key_check").fetchone()
+                        if bad is not None:
+                            raise AssessmentFileError(f"{self.path}: migration to schema {version} left a "
+                                                      f"dangling reference in table {bad[0]}")
+                        self.conn.execute("PRAGMA application_id=%d" % APPLICATION_ID)
+                        self.conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES ('schema_version', ?)",
+                                          (str(version),))
+                    current = version
+        finally:
+            self.conn.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         if not self.read_only:
@@ -207,6 +219,10 @@ class StoreBase:
         finally:
             dest.close()
         return path
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (another program) commits to the file."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
