@@ -1,0 +1,159 @@
+"""Signer commands: ``users add|list|export-key`` and ``sign``.
+
+The same rules as the GUI apply (administrator, order, separation of duties, lockout); every refusal is
+in the audit trail.  Exit 0: done.  Exit 1: refused (wrong password, locked, out of order, not allowed).
+Exit 2: unusable input (missing file, bad key file, no password on stdin), one ``error: ...`` line.
+
+Passwords are read from standard input with ``--password-stdin``, one per line, never from arguments.
+For ``users add`` on an assessment that already has an administrator, the first line is the
+administrator's password and the second the new signer's (no second line with ``--public-key``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from core.cli.output import emit_json, open_existing, table
+from core.errors import PreflightError
+
+CLI_MEANINGS = {"authored": "authorship", "reviewed": "review", "approved": "approval"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("users", help="the signers of an assessment: add, list, export a public key")
+    usub = p.add_subparsers(dest="action", metavar="ACTION")
+    a = usub.add_parser("add", help="add a signer (the first becomes the administrator)")
+    a.add_argument("file")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=("preparer", "reviewer", "approver"))
+    a.add_argument("--admin", default=None, help="the administrator's name (needed once the assessment has one)")
+    a.add_argument("--password-stdin", action="store_true",
+                   help="read passwords from stdin: the administrator's (when needed), then the signer's")
+    a.add_argument("--public-key", default=None, metavar="F.pub",
+                   help="the signer's exported public key (their key stays on their machine)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(handler=cmd_users_add)
+    ls = usub.add_parser("list", help="list the signers with role, administrator flag and key fingerprint")
+    ls.add_argument("file")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=cmd_users_list)
+    e = usub.add_parser("export-key", help="write a signer's public key from this machine's profile")
+    e.add_argument("name")
+    e.add_argument("--out", required=True, metavar="F.pub")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(handler=cmd_export_key)
+
+    s = sub.add_parser("sign", help="sign the assessment's current content; exit 1 when refused")
+    s.add_argument("file")
+    s.add_argument("--user", required=True)
+    s.add_argument("--meaning", required=True, choices=tuple(CLI_MEANINGS))
+    s.add_argument("--override-reason", default=None)
+    s.add_argument("--password-stdin", action="store_true", help="read the signer's password from stdin")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=cmd_sign)
+
+
+def _read_passwords(count: int, enabled: bool) -> list[str]:
+    if count == 0:
+        return []
+    if not enabled:
+        raise PreflightError("a password is needed: pass --password-stdin and write it on standard input")
+    out = []
+    for n in range(count):
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+        if not password:
+            raise PreflightError(f"standard input has no password on line {n + 1} (expected {count} line(s))")
+        out.append(password)
+    return out
+
+
+def _refused(args, message: str) -> int:
+    if getattr(args, "json", False):
+        emit_json({"ok": False, "refused": message})
+    print(f"refused: {message}", file=sys.stderr)
+    return 1
+
+
+def cmd_users_add(args) -> int:
+    from core.handoff import accounts, keys
+
+    public_key = keys.read_public_key_file(args.public_key) if args.public_key else None
+    with open_existing(args.file) as store:
+        admin = accounts.administrator(store)
+        existing = store.user_by_name(args.name.strip())
+        needs_admin = admin is not None and not (existing is not None and existing["is_admin"])
+        if needs_admin and not args.admin:
+            raise PreflightError(f"{args.file} has an administrator ({admin['name']}): pass --admin "
+                                 f"{admin['name']!r} with their password on the first line of stdin")
+        own = 0 if public_key is not None else 1
+        passwords = _read_passwords(int(needs_admin) + own, args.password_stdin)
+        admin_password = passwords[0] if needs_admin else None
+        password = passwords[-1] if own else None
+        try:
+            uid = accounts.add_user(store, args.name, args.role, password, admin_password=admin_password,
+                                    admin=args.admin if needs_admin else None, public_key=public_key)
+        except PreflightError as exc:
+            return _refused(args, str(exc))
+        user = store.user(uid)
+    if args.json:
+        emit_json({"ok": True, "file": str(args.file), "id": uid, "name": user["name"], "role": user["role"],
+                   "administrator": user["is_admin"], "fingerprint": user["fingerprint"]})
+    else:
+        admin_note = " (administrator)" if user["is_admin"] else ""
+        print(f"added {user['name']} as {user['role']}{admin_note}; key fingerprint {user['fingerprint']}")
+    return 0
+
+
+def cmd_users_list(args) -> int:
+    with open_existing(args.file) as store:
+        users = store.users()
+    if args.json:
+        emit_json({"users": [{k: u[k] for k in ("id", "name", "role", "is_admin", "active", "fingerprint",
+                                                "locked_until")} for u in users]})
+    else:
+        rows = [[u["id"], u["name"], u["role"], "yes" if u["is_admin"] else "", "yes" if u["active"] else "no",
+                 u["fingerprint"] or "(no key: re-enrol)"] for u in users]
+        print(table(rows, ["id", "name", "role", "admin", "active", "fingerprint"]))
+    return 0
+
+
+def cmd_export_key(args) -> int:
+    from core.handoff import profiles
+
+    key = profiles.export_public_key(args.name, args.out)
+    if args.json:
+        emit_json({"ok": True, "name": key.name, "fingerprint": key.fingerprint, "out": str(args.out)})
+    else:
+        print(f"wrote {args.name}'s public key to {args.out} (fingerprint {key.fingerprint})")
+    return 0
+
+
+def cmd_sign(args) -> int:
+    from core.handoff import signing
+
+    with open_existing(args.file) as store:
+        user = store.user_by_name(args.user)
+        if user is None:
+            raise PreflightError(f"{args.file}: no user named {args.user!r} (see: users list {args.file})")
+        meaning = CLI_MEANINGS[args.meaning]
+        try:
+            password = _read_passwords(1, args.password_stdin)[0]
+        except PreflightError as exc:
+            store.record_failed_signing(user["name"], meaning, str(exc))
+            raise
+        try:
+            sig_id = signing.sign(store, user["id"], password, meaning, args.override_reason)
+        except PreflightError as exc:
+            return _refused(args, str(exc))
+        row = next(r for r in store.signature_rows() if r["id"] == sig_id)
+        stage = signing.stage(store)
+    if args.json:
+        emit_json({"ok": True, "file": str(args.file), "signature_id": sig_id, "user": row["user_name"],
+                   "meaning": row["meaning"], "signed_utc": row["signed_utc"], "fingerprint": row["fingerprint"],
+                   "audit_head": {"seq": row["head_seq"], "hash": row["head_hash"]}, "stage": stage})
+    else:
+        print(f"{row['user_name']} signed for {row['meaning']} at {row['signed_utc']} "
+              f"(key {row['fingerprint']}); stage: {stage}")
+    return 0
