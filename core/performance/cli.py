@@ -25,6 +25,9 @@ def register(sub) -> None:
     p.add_argument("--y-true-col", default=None, metavar="COL")
     p.add_argument("--y-pred-col", default=None, metavar="COL")
     p.add_argument("--score-col", default=None, metavar="COL")
+    p.add_argument("--proba-prefix", default=None, metavar="PREFIX",
+                   help="per-class probability columns are PREFIX<class> (found by themselves when named proba_, "
+                        "prob_, probability_, score_, y_prob_ or y_score_ followed by the class)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--assessment", default=None, metavar="FILE", help="record the run in this assessment")
     p.set_defaults(handler=cmd_performance)
@@ -80,7 +83,7 @@ def cmd_performance(args) -> int:
             window=args.window, baseline=numbers, baseline_file=file, baseline_windows=args.baseline_windows,
             threshold=args.threshold, min_labels=args.min_labels, segment=args.segment,
             timestamp_col=args.timestamp_col, y_true_col=args.y_true_col, y_pred_col=args.y_pred_col,
-            score_col=args.score_col, drift_run_id=drift_id)
+            score_col=args.score_col, drift_run_id=drift_id, proba_prefix=args.proba_prefix)
         run = perf.run_performance(args.log, settings)
         run_id = perf.record_performance(store, run) if store is not None else None
     if args.json:

@@ -235,9 +235,18 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
             i = int(np.flatnonzero(bad)[0])
             raise PreflightError(f"score {score[i]:g} (row {int(order[i]) + 1}) is not a probability in [0, 1]")
     proba = None
+    warnings = []
     if task != "regression":
         proba = _class_probabilities(class_scores, classes, require_class_scores, order)
+    used_proba = proba is not None
+    if proba is not None:
+        sums = proba.sum(axis=1)
+        off = np.isfinite(sums) & (np.abs(sums - 1) > 0.01)
+        if off.any():
+            warnings.append(f"the per-class probabilities of {int(off.sum()):,} row(s) do not sum to 1 (first: row "
+                            f"{int(order[np.flatnonzero(off)[0]]) + 1}, sum {sums[off][0]:.4g})")
     if proba is not None and task == "binary":
+        used_proba = score is None
         score = proba[:, 1] if score is None else score
         proba = None
     if progress:
@@ -290,7 +299,6 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
     judged = [i for i, w in enumerate(windows) if w["labelled"] >= min_labels] or \
         [i for i, w in enumerate(windows) if w["labelled"] > 0]
     current_index = judged[-1] if judged else None
-    warnings = []
     if current_index is not None and windows[current_index]["too_few_labels"]:
         warnings.append(f"no window has {min_labels} labels; the latest labelled one is judged anyway")
     current = _scalars(windows[current_index]["metrics"]) if current_index is not None else {}
@@ -309,7 +317,7 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
             "current_window": current_index, "degradation": degr, "alert": alert,
             "alert_text": alert_text(degr, threshold, drift_run_id, label), "drift_run_id": drift_run_id,
             "reference": reference, "segments": segments, "warnings": warnings,
-            "class_probabilities": proba is not None}
+            "class_probabilities": used_proba}
 
 
 def _segments(segment, keys, n_windows: int, labelled, m: _Metrics, min_labels: int) -> dict:

@@ -15,6 +15,9 @@ The result (``PerformanceRun.result``) is a JSON-able dict:
 * ``baseline`` (``{metric: value}``), ``baseline_source``, ``current_window`` (index of the judged window),
   ``degradation`` (``{metric: {baseline, current, drop, alert}}``), ``alert``, ``alert_text``,
   ``drift_run_id``, ``threshold``, ``reference`` (the CBPE calibration rows), ``segments``, ``warnings``;
+* ``class_probabilities``: whether per-class probability columns (``proba_<class>``, ``prob_<class>``,
+  ``probability_<class>``, ``score_<class>``, ``y_prob_<class>``, ``y_score_<class>``, or a given prefix) gave
+  the ROC AUC: one-vs-rest, weighted by class support (``roc_auc``) and unweighted (``roc_auc_macro``);
 * ``roi`` (see :func:`core.performance.business.roi`) when the log has ``business_value``, ``coldstart``
   (see :func:`core.performance.business.coldstart`) when it has user_id, global_score and personal_score.
 """
@@ -53,6 +56,7 @@ class PerformanceSettings:
     y_pred_col: str | None = None
     score_col: str | None = None
     drift_run_id: int | None = None
+    proba_prefix: str | None = None
 
     def columns(self) -> dict:
         return {role: col for role, col in (("timestamp", self.timestamp_col), ("y_true", self.y_true_col),
@@ -122,6 +126,39 @@ def log_columns(log, segment: str | None, timestamp_col: str | None) -> Columns:
     return Columns(y_true=log.y_true, y_pred=log.y_pred, y_score=log.y_score, timestamp=ts, segment=seg)
 
 
+#: prefixes of per-class probability columns found without being named (``proba_<class>`` ...), in this order
+PROBA_PREFIXES = ("proba_", "prob_", "probability_", "score_", "y_prob_", "y_score_")
+
+
+def class_probability_columns(log, prefix: str | None = None) -> dict[str, str]:
+    """``{class as text: column}`` of the per-class probability columns: those starting with ``prefix``, or
+    with the first of :data:`PROBA_PREFIXES` that at least two columns share (case-insensitive)."""
+    used = set(log.columns.values())
+    names = [str(c) for c in log.table.df.columns if str(c) not in used]
+    for pre in ([prefix] if prefix else PROBA_PREFIXES):
+        found = {n[len(pre):]: n for n in names if n.lower().startswith(pre.lower()) and len(n) > len(pre)}
+        if prefix or len(found) >= 2:
+            if prefix and not found:
+                raise InputFileError(log.path, f"has no column starting with {prefix!r} (per-class probabilities); "
+                                               "columns: " + ", ".join(map(str, log.table.df.columns)))
+            return found
+    return {}
+
+
+def _probability_column(log, column: str) -> np.ndarray:
+    """A per-class probability column as floats, refusing text and values outside [0, 1] (file row named)."""
+    s = log.table.df[column]
+    values = pd.to_numeric(s.astype(object) if not pd.api.types.is_numeric_dtype(s) else s, errors="coerce")
+    arr = np.asarray(values, float)
+    bad = (np.isnan(arr) & ~pd.isna(s).to_numpy()) | (arr < 0) | (arr > 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        value = s.iloc[row - 1]
+        shown = f"{float(arr[row - 1]):g}" if np.isfinite(arr[row - 1]) else repr(value)
+        raise InputFileError(log.path, f"column {column!r}, row {row}: {shown} is not a probability in [0, 1]")
+    return arr
+
+
 def run_performance(log_path, settings: PerformanceSettings = PerformanceSettings(), *, progress=None,
                     cancelled=None) -> PerformanceRun:
     """Read ``log_path`` and evaluate it (see the module docstring for the result)."""
@@ -135,11 +172,14 @@ def run_performance(log_path, settings: PerformanceSettings = PerformanceSetting
                               missing_labels=True, progress=scaled(progress, 0.0, 0.3), cancelled=cancelled)
     check_cancel(cancelled)
     cols = log_columns(log, settings.segment, settings.timestamp_col)
+    proba_cols = class_probability_columns(log, settings.proba_prefix)
+    class_scores = {cls: _probability_column(log, col) for cls, col in proba_cols.items()}
     window = int(settings.window) if str(settings.window).isdigit() else settings.window
     try:
         result = evaluate(cols, window=window, baseline=baseline, baseline_windows=settings.baseline_windows,
                           threshold=settings.threshold, min_labels=settings.min_labels,
-                          drift_run_id=settings.drift_run_id, progress=scaled(progress, 0.3, 1.0),
+                          drift_run_id=settings.drift_run_id, class_scores=class_scores,
+                          require_class_scores=bool(settings.proba_prefix), progress=scaled(progress, 0.3, 1.0),
                           cancelled=cancelled)
     except PreflightError as exc:
         if isinstance(exc, InputFileError):
@@ -149,6 +189,8 @@ def run_performance(log_path, settings: PerformanceSettings = PerformanceSetting
     result["coldstart"] = coldstart_of_table(log.table)
     result["warnings"] = [*log.table.warnings, *result["warnings"]]
     result["columns"] = dict(log.columns)
+    if result["class_probabilities"]:
+        result["columns"]["class_probabilities"] = dict(proba_cols)
     return PerformanceRun(result=result, settings=settings.to_dict(), inputs=(log.input_record("prediction_log"),),
                           started_utc=started, finished_utc=utc_now())
 
