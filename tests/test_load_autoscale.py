@@ -60,6 +60,9 @@ def test_hpa_counts_starting_pods_as_zero_on_scale_up():
     assert s.evaluate(0, 1.0, ready=2)[0] == 4
     assert s.evaluate(15, 0.9, ready=2)[0] == 4          # 0.9 x 2 / 4 / 0.5 = 0.9: within tolerance
     assert s.evaluate(30, 1.0, ready=4)[0] == 8          # all ready: ceil(2 x 4) = 8
+    down = HpaScaler(HpaPolicy(metric="utilisation", target=0.5, min_replicas=1, down_window_s=0), 4)
+    # 2 of 4 reported 10% (ratio 0.2); the other 2 count 100%: (0.2 x 2 + 2) / 4 = 0.6 -> ceil(0.6 x 4) = 3
+    assert down.evaluate(0, 0.1, ready=2)[0] == 3
 
 
 def _crafted():
@@ -70,9 +73,10 @@ def test_hpa_replay_on_a_crafted_trace_step_by_step():
     """100 ms service (10 requests/s per replica), utilisation target 0.5, readiness 30 s, steps of 15 s.
 
     Up to t=45 the load is 10/s on 2 replicas (utilisation 0.5, ratio 1: no change).  At t=60 it jumps to
-    100/s; each sync uses the previous step's utilisation (1.0 while a backlog exists, ratio 2):
-    t=75: 2 ready -> ceil(2 x 2) = 4;  t=90: 2 ready + 2 starting at 0% -> ratio 1.0: hold;
-    t=105: 4 ready -> 8;  t=120: hold;  t=135: 8 ready -> 16;  t=150: hold;  t=165: 32, capped at 20.
+    100/s; each sync uses the previous step's utilisation (1.0 while a backlog exists, ratio 2), reported by
+    the replicas ready in that step; the others count as 0% on a scale-up:
+    t=75: 2 of 2 reported -> ceil(2 x 2) = 4;  t=90, t=105: 2 of 4 reported, (2 x 2 + 0) / 4 = 1.0: hold;
+    t=120: 4 of 4 -> 8;  t=135, 150: hold;  t=165: 8 of 8 -> 16;  t=180, 195: hold;  t=210: 32, capped at 20.
     At t=900 the load drops to 10/s; the first low recommendation is made at t=915 and the 300 s window
     holds 20 until the recommendation of t=900 leaves it: at t=1200 it goes to 2 in one step (100%/15 s).
     """
@@ -80,9 +84,9 @@ def test_hpa_replay_on_a_crafted_trace_step_by_step():
     out = replay(_crafted(), policy, LatencyModel(exponential(100)), step_s=15, readiness_s=30, slo_p95_ms=1000)
     asked = dict(zip(out["times"], out["replicas"]))
     ready = dict(zip(out["times"], out["ready"]))
-    assert [asked[t] for t in range(0, 180, 15)] == [2, 2, 2, 2, 2, 4, 4, 8, 8, 16, 16, 20]
-    assert [ready[t] for t in range(0, 180, 15)] == [2, 2, 2, 2, 2, 2, 2, 4, 4, 8, 8, 16]
-    assert all(asked[t] == 20 for t in range(180, 1200, 15))
+    assert [asked[t] for t in range(0, 225, 15)] == [2, 2, 2, 2, 2, 4, 4, 4, 8, 8, 8, 16, 16, 16, 20]
+    assert [ready[t] for t in range(0, 225, 15)] == [2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 8, 8, 8, 16, 16]
+    assert all(asked[t] == 20 for t in range(210, 1200, 15))
     assert asked[1200] == 2 and all(asked[t] == 2 for t in range(1200, 1800, 15))
     assert out["events"][-1] == {"t": 1200.0, "from": 20, "to": 2, "reason": out["events"][-1]["reason"]}
     # the overload from t=60 until enough replicas are ready shows as SLO violations

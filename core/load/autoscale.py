@@ -11,8 +11,8 @@ Time advances in steps of ``step_s`` (default 15 s).  In each step:
   (tabulated per replica count); with backlog it is the time to drain the backlog ahead plus the service
   time's p95, and the step is *overloaded*;
 * the policy is evaluated every ``sync_s`` on the previous step's metric: ``utilisation`` (busy share of the
-  ready replicas, 1 while a backlog exists), ``queue_depth`` (mean requests waiting plus the backlog) or
-  ``p95_ms``.
+  ready replicas, 1 while a backlog exists; the replicas that were ready in that step are the ones that
+  reported it), ``queue_depth`` (mean requests waiting plus the backlog) or ``p95_ms``.
 
 Outputs per policy: replicas (asked for) and ready replicas over time, p95 latency over time, SLO-violation
 minutes (steps whose p95 is above the SLO or that have no ready replica), replica-minutes (every replica
@@ -75,7 +75,7 @@ def replay(traffic: Traffic, policy, model: LatencyModel, *, slo_p95_ms: float =
     pods = [-readiness_s] * start  # ready-at times; the starting replicas are ready
     mean_s = model.dist.mean_s
     backlog = 0.0
-    metric_value = None
+    metric_value, metric_ready = None, start
     next_sync = 0.0
     times, rates, asked, ready_l, p95s, utils, queues, events = [], [], [], [], [], [], [], []
     violation_s = replica_s = overloaded_s = 0.0
@@ -86,9 +86,9 @@ def replay(traffic: Traffic, policy, model: LatencyModel, *, slo_p95_ms: float =
                 progress(k / n_steps)
         t = k * step_s
         if metric_value is not None and t >= next_sync - 1e-9:
-            ready_now = sum(1 for r in pods if r <= t)
             before = len(pods)
-            new, why = scaler.evaluate(t, metric_value, ready_now, before)
+            reporting = metric_ready if policy.metric == "utilisation" else sum(1 for r in pods if r <= t)
+            new, why = scaler.evaluate(t, metric_value, min(reporting, before), before)
             if new > before:
                 pods += [t + readiness_s] * (new - before)
             elif new < before:
@@ -112,6 +112,7 @@ def replay(traffic: Traffic, policy, model: LatencyModel, *, slo_p95_ms: float =
         else:
             p95, queue = model.at(rate, ready)
             util, over = rate / cap, False
+        metric_ready = ready
         metric_value = {"utilisation": util, "queue_depth": queue,
                         "p95_ms": p95 if p95 is not None else 1e9}[policy.metric]
         violated = p95 is None or p95 > slo_p95_ms

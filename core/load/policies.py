@@ -8,7 +8,8 @@
   thresholds 1.5/0.5, cooldown 300 s, 2 replicas: a queue depth of 25 asks for ceil(2 × 2.5) = 5).
 * :class:`HpaPolicy` / :class:`HpaScaler`: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2 defaults):
   ``desired = ceil(ready × metric / target)`` with no change while ``|metric/target − 1| ≤ tolerance``
-  (0.1); pods that are not ready yet count as 0% of the target when scaling up (utilisation metric);
+  (0.1); with the utilisation metric, replicas that did not report it (still starting, or ready only since
+  the sample) count as 0% of the target when scaling up and 100% when scaling down;
   a 300 s scale-down stabilisation window (the highest recommendation in the window wins, the window
   starting with the initial replica count); at most 100% of the pods removed per 15 s; at most
   max(100%, 4 pods) added per 15 s; then clamped to [min, max].  The HPA is evaluated every ``sync_s``.
@@ -145,21 +146,28 @@ class HpaScaler:
         self.events: list[tuple[float, int]] = []   # (time, replicas added (+) or removed (-))
 
     def raw_desired(self, value: float, ready: int, unready: int) -> tuple[int, str]:
-        """The metric's recommendation before stabilisation and rate limits (replica_calculator)."""
+        """The metric's recommendation before stabilisation and rate limits (the replica calculator).
+
+        ``ready`` replicas reported the metric, ``unready`` did not (still starting, or ready only since the
+        sample).  For utilisation those count as 0% of the target when scaling up and 100% when scaling down.
+        """
         p, current = self.policy, ready + unready
         if ready == 0:
             return current, "no ready replica reports the metric"
         ratio = value / p.target
-        with_unready = p.metric == "utilisation" and unready > 0 and ratio > 1.0
-        if not with_unready:
+        if p.metric != "utilisation" or unready == 0 or ratio == 1.0:
             if abs(1.0 - ratio) <= p.tolerance:
                 return current, f"{p.metric}/target {ratio:.3f} within the tolerance"
             return math.ceil(ratio * ready), f"{p.metric}/target {ratio:.3f} over {ready} ready"
-        new_ratio = ratio * ready / current   # the pods still starting count as 0% of the target
-        if abs(1.0 - new_ratio) <= p.tolerance or new_ratio < 1.0:
-            return current, f"{p.metric}/target {new_ratio:.3f} counting {unready} starting pod(s) at 0%"
+        fill, word = (0.0, "0%") if ratio > 1.0 else (1.0, "100%")
+        new_ratio = (ratio * ready + fill * unready) / current
+        why = f"{p.metric}/target {new_ratio:.3f} counting {unready} replica(s) without metrics at {word}"
+        if abs(1.0 - new_ratio) <= p.tolerance or (ratio > 1.0) != (new_ratio > 1.0):
+            return current, why
         desired = math.ceil(new_ratio * current)
-        return max(desired, current), f"{p.metric}/target {new_ratio:.3f} counting {unready} starting pod(s) at 0%"
+        if (new_ratio > 1.0 and desired < current) or (new_ratio < 1.0 and desired > current):
+            return current, why
+        return desired, why
 
     def _changed_in(self, now: float, period: float, sign: int) -> int:
         return sum(abs(d) for t, d in self.events if now - t < period and d * sign > 0)
