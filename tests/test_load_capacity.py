@@ -190,3 +190,14 @@ def test_record_a_run_from_a_stored_loadtests_service_histogram(tmp_path):
         assert stored["result"]["slo_met"] == run.result["slo_met"]
     finally:
         store.close()
+
+
+def test_empirical_distribution_from_the_load_testers_histogram():
+    from core.load.histogram import Histogram
+
+    x = np.random.default_rng(5).lognormal(math.log(30), 0.6, 100_000)
+    h = Histogram()
+    h.record_many(x)
+    d = cap.empirical(h.to_dict())
+    assert d.mean_s * 1000 == pytest.approx(x.mean(), rel=0.005) and d.cv == pytest.approx(x.std() / x.mean(), rel=0.01)
+    assert cap.dist_p95_ms(d) == pytest.approx(np.percentile(x, 95), rel=0.01)
