@@ -64,6 +64,8 @@ def add_user_via_dialog(qtbot, tab, name, role, password=PASSWORD, confirm=None)
     dialog.set_role(role)
     qtbot.keyClicks(dialog.password, password)
     qtbot.keyClicks(dialog.confirm, password if confirm is None else confirm)
+    if dialog.admin is not None:  # later users need the administrator's (the first user's) password
+        qtbot.keyClicks(dialog.admin_password, PASSWORD)
     press_ok(qtbot, dialog)
     return dialog
 

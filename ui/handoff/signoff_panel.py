@@ -1,21 +1,24 @@
-"""Users and signatures: the stage, the signature table with validity, and the sign / re-sign actions."""
+"""Signers and signatures: the stage, the signature table with content validity and key check, the signers with
+their key fingerprints, and the sign / re-sign / add / change-password / deactivate / trusted-keys actions."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QSplitter, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QPushButton, QSplitter, QTextBrowser,
+                               QVBoxLayout, QWidget)
 
-from core.handoff import signing
+from core.handoff import profiles, signing
 from core.errors import PreflightError
-from core.handoff.signoff import MEANINGS, STAGES, local_and_utc
+from core.handoff.keys import short_fingerprint
+from core.handoff.signoff import MEANINGS, STAGES, local_and_utc, next_signer
 from core.handoff.signoff import stage as stage_of
-from ui.handoff.signoff_dialogs import AddUserDialog, SignDialog
+from ui.handoff.signoff_dialogs import AddUserDialog, ChangePasswordDialog, DeactivateDialog, SignDialog
 from ui.common.table_models import ListTableModel, read_only_table
 
 COLUMNS = ("Printed name", "Role", "Meaning", "Signed (UTC)", "Signed (local)", "Content hash", "Validity",
-           "Override reason")
+           "Override reason", "Key check", "Key fingerprint")
+KEY_COLUMN, FINGERPRINT_COLUMN = 8, 9
 INVALID_BACKGROUND = QColor("#ffebe9")
 INVALID_TEXT = QColor("#cf222e")
 VALID_TEXT = QColor("#1b7f3b")
@@ -38,10 +41,13 @@ class SignatureModel(ListTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.states: list = []
+        self.checks: dict = {}
 
-    def set_states(self, states: list) -> None:
+    def set_states(self, states: list, checks: dict | None = None) -> None:
+        """``checks`` maps a signature id to its :class:`core.handoff.signing.SignatureCheck`."""
         self.beginResetModel()
         self.states = list(states)
+        self.checks = dict(checks or {})
         self.endResetModel()
 
     HEADERS = COLUMNS
@@ -55,10 +61,19 @@ class SignatureModel(ListTableModel):
         state = self.states[index.row()]
         sig = state.signature
         col = index.column()
+        check = self.checks.get(sig.id)
         if role == Qt.DisplayRole:
             utc, local = _times(sig.signed_utc)
             return (sig.user_name, sig.role, sig.meaning, utc, local, (sig.content_hash or "")[:12],
-                    "valid" if state.valid else "INVALID", sig.override_reason or "")[col]
+                    "valid" if state.valid else "INVALID", sig.override_reason or "",
+                    check.label if check else "", short_fingerprint(sig.fingerprint))[col]
+        if role == Qt.ToolTipRole and col == KEY_COLUMN and check is not None:
+            return "\n".join([check.label] + [f"• {r}" for r in check.reasons])
+        if role == Qt.ToolTipRole and col == FINGERPRINT_COLUMN:
+            return sig.fingerprint or "no key (signed before key-based signing)"
+        if role == Qt.ForegroundRole and col == KEY_COLUMN and check is not None:
+            return QBrush(VALID_TEXT if check.status == "trusted" else INVALID_TEXT if check.status == "invalid"
+                          else QColor("#9a6700"))
         if role == Qt.ToolTipRole:
             if not state.valid:
                 return "Changed since signing:\n" + "\n".join(f"• {c}" for c in state.changes)
@@ -89,6 +104,8 @@ class SignoffPanel(QWidget):
         self.context = context
         self.stage = "unsigned"
         self.states: list = []
+        self.checks: dict = {}
+        self.next_signer_id: int | None = None
 
         stage_row = QHBoxLayout()
         stage_row.addWidget(QLabel("Stage:"))
@@ -105,8 +122,15 @@ class SignoffPanel(QWidget):
         self.add_user_button.clicked.connect(self.add_user_dialog)
         self.sign_button = QPushButton("Sign...")
         self.sign_button.clicked.connect(lambda: self.sign_dialog())
-        stage_row.addWidget(self.add_user_button)
-        stage_row.addWidget(self.sign_button)
+        self.password_button = QPushButton("Change password...")
+        self.password_button.clicked.connect(lambda: self.change_password_dialog())
+        self.deactivate_button = QPushButton("Deactivate...")
+        self.deactivate_button.clicked.connect(lambda: self.deactivate_dialog())
+        self.trust_button = QPushButton("Trusted keys folder...")
+        self.trust_button.clicked.connect(self._choose_trusted_folder)
+        for button in (self.add_user_button, self.password_button, self.deactivate_button, self.trust_button,
+                       self.sign_button):
+            stage_row.addWidget(button)
 
         self.notice = QLabel("")
         self.notice.setObjectName("invalidNotice")
@@ -122,7 +146,7 @@ class SignoffPanel(QWidget):
         self.notice_row.setVisible(False)
 
         self.model = SignatureModel(self)
-        self.table = read_only_table(self.model, (130, 75, 95, 170, 260, 100, 70), row_height=24)
+        self.table = read_only_table(self.model, (130, 75, 95, 170, 260, 100, 70, 150, 190), row_height=24)
         self.table.selectionModel().selectionChanged.connect(self._show_details)
 
         self.users = QListWidget()
@@ -132,8 +156,12 @@ class SignoffPanel(QWidget):
         side = QWidget()
         side_lay = QVBoxLayout(side)
         side_lay.setContentsMargins(0, 0, 0, 0)
-        side_lay.addWidget(QLabel("Users"))
+        side_lay.addWidget(QLabel("Signers (key fingerprint)"))
         side_lay.addWidget(self.users, 1)
+        self.trust_label = QLabel("")
+        self.trust_label.setObjectName("trustedKeys")
+        self.trust_label.setWordWrap(True)
+        side_lay.addWidget(self.trust_label)
         side_lay.addWidget(QLabel("Selected signature"))
         side_lay.addWidget(self.details, 3)
 
@@ -154,12 +182,20 @@ class SignoffPanel(QWidget):
         if store is None:
             return
         self.users.clear()
-        for u in store.users():
-            self.users.addItem(f"{u['name']} - {u['role']}")
+        users = store.users()
+        for u in users:
+            extra = " (administrator)" if u["is_admin"] else ""
+            extra += " (deactivated)" if not u["active"] else ""
+            key = short_fingerprint(u["fingerprint"]) or "no key: re-enrol"
+            self.users.addItem(f"{u['name']} - {u['role']}{extra} - {key}")
         rows = self.table.selectionModel().selectedRows()
         selected = self.states[rows[0].row()].signature.id if rows else None
         self.states = signing.signature_states(store)
-        self.model.set_states(self.states)
+        trusted = self._trusted_keys()
+        self.checks = {c.signature_id: c for c in signing.verify_signatures(store, trusted)}
+        self.model.set_states(self.states, self.checks)
+        due = next_signer(users, self.states)
+        self.next_signer_id = due["id"] if due else None
         for row, state in enumerate(self.states):
             if selected is not None and state.signature.id == selected:
                 self.table.selectRow(row)
@@ -182,6 +218,34 @@ class SignoffPanel(QWidget):
         self.title_changed.emit(f"Sign-off ({len(invalid)} invalid)" if invalid else f"Sign-off: {self.stage}")
         self._show_details()
 
+    def _trusted_keys(self):
+        """The trusted signers from the app's trusted-keys folder (None when no folder is set)."""
+        folder = profiles.trusted_keys_dir()
+        if not folder:
+            self.trust_label.setText("No trusted-keys folder: every valid signature shows as from an untrusted key.")
+            return None
+        try:
+            trusted = profiles.app_trusted_keys()
+        except PreflightError as exc:
+            self.trust_label.setText(f"Trusted keys not loaded: {exc}")
+            return None
+        self.trust_label.setText(f"Trusted keys: {len(trusted)} from {folder}")
+        return trusted
+
+    def set_trusted_folder(self, folder) -> None:
+        """Remember ``folder`` as the app's trusted-keys folder and re-check the signatures."""
+        profiles.set_trusted_keys_dir(folder)
+        self.refresh()
+
+    def _choose_trusted_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of trusted public keys (.pub)",
+                                                  profiles.trusted_keys_dir() or "")
+        if folder:
+            try:
+                self.set_trusted_folder(folder)
+            except PreflightError as exc:
+                self.trust_label.setText(str(exc))
+
     def invalid_states(self) -> list:
         return [s for s in self.states if not s.valid]
 
@@ -192,7 +256,13 @@ class SignoffPanel(QWidget):
                                       "what changed since it was signed.")
             return
         state = self.states[rows[0].row()]
-        lines = [state.signature.manifestation(), "", f"Content SHA-256: {state.signature.content_hash}", ""]
+        lines = [state.signature.manifestation(), "", f"Content SHA-256: {state.signature.content_hash}"]
+        check = self.checks.get(state.signature.id)
+        if check is not None:
+            lines.append(f"Key check: {check.label}" + (f" ({'; '.join(check.reasons)})" if check.reasons else ""))
+            if check.head_seq is not None:
+                lines.append(f"Signed audit head: event {check.head_seq}, {check.head_hash}")
+        lines.append("")
         if state.valid:
             lines.append("VALID: the content is exactly what was signed.")
         else:
@@ -204,6 +274,18 @@ class SignoffPanel(QWidget):
     def add_user_dialog(self) -> AddUserDialog:
         """Open (not exec) the Add user dialog and return it."""
         dialog = AddUserDialog(self.context, self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def change_password_dialog(self, user_id: int | None = None) -> ChangePasswordDialog:
+        dialog = ChangePasswordDialog(self.context, user_id, self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def deactivate_dialog(self, user_id: int | None = None) -> DeactivateDialog:
+        dialog = DeactivateDialog(self.context, user_id, self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
