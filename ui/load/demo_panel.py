@@ -12,6 +12,7 @@ import threading
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from core.errors import PreflightError
 from core.load.plan import DEMO_PORT
 
 RUNNING_STYLE = "color:#1a7f37;font-weight:bold"
@@ -29,7 +30,7 @@ def start_demo_server(started: list, lock: threading.Lock, *, port: int = DEMO_P
         server = DemoServer(port=candidate, latency_ms=latency_ms, error_rate=error_rate)
         try:
             server.start()
-        except OSError:
+        except (OSError, PreflightError):
             if candidate == 0:
                 raise
             continue  # the usual port is taken (another Preflight, or serve-demo): take any free one
@@ -38,7 +39,7 @@ def start_demo_server(started: list, lock: threading.Lock, *, port: int = DEMO_P
         if progress:
             progress(1.0)
         return server
-    raise OSError("no port for the demo endpoint")  # not reached
+    raise PreflightError("no free port for the demo endpoint")  # not reached
 
 
 def stop_demo_server(server, *, progress=None, cancelled=None) -> None:

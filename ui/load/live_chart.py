@@ -18,6 +18,7 @@ SERIES_THROUGHPUT = (("throughput", "completed/s", (31, 119, 180)), ("sent", "se
                      ("errors", "errors/s", (207, 34, 46)))
 SERIES_LATENCY = (("p50_ms", "p50", (26, 127, 55)), ("p95_ms", "p95", (255, 127, 14)),
                   ("p99_ms", "p99", (130, 80, 223)))
+MAX_DOTS = 180  # longer runs are drawn as lines only (a dot per second would cost more than the line)
 
 
 def _value(point: dict, key: str) -> float:
@@ -40,6 +41,8 @@ class LiveCharts(QWidget):
         self.curves = {}
         for plot, series in ((self.throughput_plot, SERIES_THROUGHPUT), (self.latency_plot, SERIES_LATENCY)):
             plot.addLegend(offset=(8, 4), labelTextSize="8pt")
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
             for key, name, colour in series:
                 width = 1 if key == "sent" else 2
                 style = Qt.DashLine if key == "sent" else Qt.SolidLine
@@ -92,5 +95,8 @@ class LiveCharts(QWidget):
 
     def _redraw(self) -> None:
         xs = [_value(p, "t") for p in self.points]
+        dots = len(self.points) <= MAX_DOTS
         for key, curve in self.curves.items():
+            if dots != (curve.opts.get("symbol") is not None):
+                curve.setSymbol("o" if dots else None)
             curve.setData(xs, [_value(p, key) for p in self.points], connect="finite")

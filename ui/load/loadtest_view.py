@@ -223,6 +223,9 @@ class LoadTestView(QWidget):
             self.context.status_message.emit("Load test not started: the target was not confirmed")
             return
         self.ticks_received = 0
+        self.show_result(None, keep_live=True)
+        self.headline.setText(f"Running: {plan.method} {plan.url}, {plan.expected_requests:,} requests planned over "
+                              f"{plan.total_duration_s:g} s.")
         self.live.clear(f"Waiting for the first second of {plan.url}...")
         self.live.set_slo(plan.slo_p95_ms)
         self.pages.setCurrentWidget(self.live)
