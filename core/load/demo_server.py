@@ -38,6 +38,16 @@ def _response(status: int, payload: dict, close: bool = False) -> bytes:
     return head.encode("latin-1") + body
 
 
+_MODELS: dict = {}
+
+
+def demo_model(seed: int = 0) -> "DemoModel":
+    """The fitted demo model for ``seed`` (fitted once per process)."""
+    if seed not in _MODELS:
+        _MODELS[seed] = DemoModel(seed)
+    return _MODELS[seed]
+
+
 class DemoModel:
     """The breast-cancer classifier, fitted once; :meth:`predict` works from its coefficients."""
 
@@ -196,7 +206,7 @@ class DemoServer:
         self.stall_every = float(stall_every_s)
         self.stall = stall_ms / 1000.0
         self.rng = random.Random(seed)
-        self.model = DemoModel(seed)
+        self.model = demo_model(seed)
         self.cache: dict[bytes, bytes] = {}
         self.requests = 0
         self.loop = None
