@@ -31,7 +31,15 @@ def _parse(value):
 
 
 def event_hash(event: dict, prev_hash: str) -> str:
+    """SHA-256 (hex) of the canonical JSON of the hashed fields, followed by ``prev_hash``.
+
+    ``before``, ``after`` and ``changes`` are hashed as the JSON values they hold, not as the
+    stored text.  ``changes`` (the row images, schema 6 on) is part of the body only when the
+    event has it, so events written before it hash exactly as they always did.
+    """
     body = {k: (_parse(event.get(k)) if k in ("before", "after") else event.get(k)) for k in HASHED_FIELDS}
+    if event.get("changes") is not None:
+        body["changes"] = _parse(event["changes"])
     return hashlib.sha256((canonical_json(body) + prev_hash).encode("utf-8")).hexdigest()
 
 
@@ -42,10 +50,22 @@ class ChainVerification:
     head_hash: str
     first_bad_seq: int | None = None
     problem: str = ""
+    #: every finding, each ``{"check": "chain"|"replay"|"signatures"|"witness"|"expected_head", "message", ...}``
+    problems: tuple = ()
+    #: what the verification covered, in words (e.g. "verified by hash links only before event 14")
+    notes: tuple = ()
+    #: the event replay starts from (a snapshot, or 1); None when the data was not replayed
+    replay_from: int | None = None
+
+    @property
+    def head_seq(self) -> int:
+        return self.count
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "count": self.count, "head_hash": self.head_hash,
-                "first_bad_seq": self.first_bad_seq, "problem": self.problem}
+                "first_bad_seq": self.first_bad_seq, "problem": self.problem, "head_seq": self.head_seq,
+                "problems": [dict(p) for p in self.problems], "notes": list(self.notes),
+                "replay_from": self.replay_from}
 
 
 def verify_chain(events: list[dict], recorded_head: str | None = None,

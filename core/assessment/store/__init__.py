@@ -14,6 +14,7 @@ from pathlib import Path
 from core.assessment.checklist import Item
 from core.errors import AssessmentFileError
 from core.assessment.store.base import StoreBase, utc_now
+from core.assessment.store.changes import CaptureMixin
 from core.assessment.store.data_records import DataMixin
 from core.assessment.store.migrations import LATEST as SCHEMA_VERSION
 from core.assessment.store.records import RecordsMixin
@@ -22,7 +23,7 @@ from core.assessment.store.signoff_records import SignoffMixin
 EXTENSION = ".preflight"
 
 
-class Assessment(RecordsMixin, SignoffMixin, DataMixin, StoreBase):
+class Assessment(RecordsMixin, SignoffMixin, DataMixin, CaptureMixin, StoreBase):
     """An open assessment file."""
 
 

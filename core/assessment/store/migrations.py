@@ -7,7 +7,7 @@ transaction as the version bump, so a file is always at a whole version.
 from __future__ import annotations
 
 from core.assessment.store.migrate_v5 import migrate_v5
-
+from core.assessment.store.migrate_v6 import migrate_v6
 from core.assessment.store.migrate_v7 import migrate_v7
 
 APPLICATION_ID = 0x50464C54  # "PFLT": marks a SQLite file as a Preflight assessment
@@ -97,6 +97,7 @@ MIGRATIONS = (
     (3, "reference profiles and data schemas", _m3_data_profiles),
     (4, "runs left out of the report, the run that counts per kind", _m4_counted_runs),
     (5, "checklist item ids never reused", migrate_v5),
+    (6, "change capture: row images in audit events, snapshot, assessment UUID", migrate_v6),
     (7, "signer keys, administrator, no password hashes in the file", migrate_v7),
 )
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,148 @@
+"""Replay: rebuild every data table from the audit trail's row images and compare it with the file.
+
+The events' ``changes`` (row images, see :mod:`core.assessment.store.changes`) are applied in
+order, starting from the first event that carries them: a "snapshot" event (everything present
+when the file reached schema 6) or event 1 of a file created with change capture.  Any row, field
+or deletion in the file that the trail does not explain is reported, naming the first table, row
+and column that differ.  Events before the snapshot are verified by their hash links only.
+
+:func:`full_check` combines the hash links, the creation event and recorded head, the replay and
+the local witness; ``store.verify_audit()`` runs it, so the CLI, the GUI banner and the report's
+audit gate share one check.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+from core.assessment import witness
+from core.assessment.audit import ChainVerification
+
+REPLAY_SCHEMA = 6
+
+
+def _load(value):
+    if value is None or isinstance(value, (list, dict)):
+        return value
+    return json.loads(value)
+
+
+@dataclass
+class Replay:
+    start: int | None = None
+    state: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+
+def replay(events: list[dict]) -> Replay:
+    """Apply the row images of ``events`` (ordered by seq); ``start`` is None when none carry images."""
+    idx = next((i for i, ev in enumerate(events) if ev.get("changes") is not None), None)
+    if idx is None:
+        return Replay()
+    first = events[idx]
+    out = Replay(start=first["seq"])
+    if first.get("action") != "snapshot" and first["seq"] != 1:
+        out.problems.append({"check": "replay", "seq": first["seq"],
+                             "message": f"event {first['seq']} is the first with row images but is not a snapshot: "
+                                        "the rows before it are unknown"})
+        return out
+    state: dict = {}
+    for i in range(idx, len(events)):
+        ev = events[i]
+        changes = _load(ev.get("changes"))
+        if changes is None:
+            nxt = next((e for e in events[i + 1:] if e.get("changes") is not None), None)
+            if nxt is None or nxt.get("action") != "snapshot":
+                out.problems.append({"check": "replay", "seq": ev["seq"],
+                                     "message": f"event {ev['seq']} carries no row images although change capture "
+                                                "was on (it was not written by Preflight)"})
+                return out
+            continue
+        if ev.get("action") == "snapshot":
+            state = {}
+        for ch in changes:
+            rows = state.setdefault(ch["table"], {})
+            if ch.get("row") is None:
+                rows.pop(ch["rowid"], None)
+            else:
+                rows[ch["rowid"]] = ch["row"]
+    out.state = state
+    return out
+
+
+def _show(value) -> str:
+    if isinstance(value, dict) and len(value) == 1:
+        (k, v), = value.items()
+        return f"{k} {str(v)[:16]}…" if k.endswith("sha256") else json.dumps(value)
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def compare(state: dict, images: dict) -> dict | None:
+    """The first difference between the replayed ``state`` and the file's ``images`` (None when equal)."""
+    for table in sorted(set(state) | set(images)):
+        trail, held = state.get(table, {}), images.get(table, {})
+        for rowid in sorted(set(trail) | set(held)):
+            a, b = trail.get(rowid), held.get(rowid)
+            where = {"check": "replay", "table": table, "rowid": rowid}
+            if a is None:
+                return {**where, "column": None,
+                        "message": f"table {table}, row {rowid}: in the file but not in the audit trail "
+                                   "(added outside Preflight)"}
+            if b is None:
+                return {**where, "column": None,
+                        "message": f"table {table}, row {rowid}: the audit trail has it but the file does not "
+                                   "(deleted outside Preflight)"}
+            for col in sorted(set(a) | set(b)):
+                if col not in b or col not in a or a[col] != b[col] or type(a[col]) is not type(b[col]) and \
+                        not (isinstance(a[col], (int, float)) and isinstance(b[col], (int, float))):
+                    return {**where, "column": col,
+                            "message": f"table {table}, row {rowid}, column {col}: the audit trail says "
+                                       f"{_show(a.get(col)) if col in a else '(no such column)'}, the file holds "
+                                       f"{_show(b.get(col)) if col in b else '(no such column)'} "
+                                       "(changed outside Preflight)"}
+    return None
+
+
+def full_check(store, chain: ChainVerification) -> ChainVerification:
+    """``chain`` (the hash links) plus the checks that need the whole file; see the module docstring."""
+    problems, notes = [], []
+    if not chain.ok:
+        problems.append({"check": "chain", "message": chain.problem, "seq": chain.first_bad_seq})
+    events = store.audit_events()
+    recorded_count, recorded_head = store._info("audit_count"), store._info("audit_head")
+    if not events:
+        problems.append({"check": "chain", "message": "the audit trail is empty: an assessment always holds at "
+                                                      "least its creation event (the events were deleted)"})
+    else:
+        if recorded_count is None or recorded_head is None:
+            problems.append({"check": "chain", "message": "the file does not record its chain head and event count "
+                                                          "(they were removed)"})
+    result = replay(events) if chain.ok else None
+    if result is not None:
+        if result.start is None:
+            if events and store.schema_version >= REPLAY_SCHEMA:
+                problems.append({"check": "replay", "message": "no event carries row images although the file "
+                                                               "has change capture: its data cannot be checked"})
+            elif events:
+                notes.append(f"written before change capture (schema {REPLAY_SCHEMA}): verified by hash links "
+                             "only; the data is not checked against the trail")
+        else:
+            if result.start > 1:
+                notes.append(f"verified by hash links only before event {result.start}; from the snapshot at "
+                             f"event {result.start} on, the data is checked against the trail")
+            problems.extend(result.problems)
+            if not result.problems:
+                diff = compare(result.state, store.table_images())
+                if diff:
+                    problems.append(diff)
+        pending = store.pending_changes()
+        if pending:
+            problems.append({"check": "replay", "message": f"{pending} row(s) were changed without an audit event "
+                                                           "(written outside Preflight)"})
+    found = witness.check(store.assessment_uuid(), store.path, {e["seq"]: e["hash"] for e in events})
+    problems.extend({"check": "witness", "message": m} for m in found)
+    problem = chain.problem or (problems[0]["message"] if problems else "")
+    return replace(chain, ok=not problems, problem=problem, problems=tuple(problems), notes=tuple(notes),
+                   replay_from=result.start if result is not None else None)
