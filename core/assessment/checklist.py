@@ -272,7 +272,15 @@ def export_document(items: Iterable[Item]) -> dict:
 
 
 def save_checklist(items: Iterable[Item], path) -> None:
-    Path(path).write_text(json.dumps(export_document(items), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = Path(path)
+    if path.is_dir():
+        raise PreflightError(f"{path}: is a folder; give a file name for the checklist")
+    try:
+        path.write_text(json.dumps(export_document(items), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except PermissionError:
+        raise PreflightError(f"{path}: permission denied; choose a folder you can write to") from None
+    except OSError as exc:
+        raise PreflightError(f"{path}: cannot write the checklist ({exc.strerror or exc})") from None
 
 
 def maturity_changes(item: Item, maturity: float | None) -> dict:

@@ -76,7 +76,7 @@ def load_items(path) -> tuple[list[checklist.Item], float]:
     p = Path(path)
     if p.suffix.lower() == ".json":
         return checklist.load_checklist(p), 80.0
-    with open_existing(p) as store:
+    with open_existing(p, read_only=True, upgrade_copy=True) as store:
         return store.items(), store.meta()["readiness_threshold"]
 
 
@@ -140,7 +140,7 @@ def _register_audit(sub) -> None:
 
 
 def cmd_verify(args) -> int:
-    with open_existing(args.file) as store:
+    with open_existing(args.file, read_only=True) as store:
         result = store.verify_audit()
     if args.json:
         emit_json(result.to_dict())

@@ -22,8 +22,10 @@ def table(rows: list[list], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
-def open_existing(path):
-    """Open an existing assessment (the store is imported only by commands that use one)."""
+def open_existing(path, **options):
+    """Open an existing assessment (the store is imported only by commands that use one).
+
+    ``options`` go to :func:`open_assessment` (``read_only=True`` for commands that only read)."""
     from core.assessment.store import open_assessment
 
     p = Path(path)
@@ -31,7 +33,7 @@ def open_existing(path):
         with open(p, "rb") as fh:
             if fh.read(16) != b"SQLite format 3\x00":
                 raise PreflightError(f"{p}: not a .preflight assessment file")
-    return open_assessment(p)
+    return open_assessment(p, **options)
 
 
 def fmt_num(value, digits: int = 4) -> str:

@@ -30,7 +30,7 @@ def cmd_report(args) -> int:
     if suffix == ".pdf" and not cli.EXTRA_WRITERS.get(".pdf"):
         raise PreflightError(f"{out}: no PDF writer is available in this installation (PDF export needs "
                              "PySide6); write .html or .json instead")
-    with open_existing(args.file) as store:
+    with open_existing(args.file, read_only=True, upgrade_copy=True) as store:
         data = write_report(store, out, cli.EXTRA_WRITERS)
     verdict = data.verdict
     if args.json:

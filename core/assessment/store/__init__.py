@@ -27,8 +27,16 @@ class Assessment(RecordsMixin, SignoffMixin, DataMixin, CaptureMixin, StoreBase)
     """An open assessment file."""
 
 
-def open_assessment(path, *, actor: str | None = None) -> Assessment:
-    return Assessment(path, actor=actor)
+def open_assessment(path, *, actor: str | None = None, read_only: bool = False,
+                    upgrade_copy: bool = False) -> Assessment:
+    """Open an assessment file.
+
+    A writable open migrates an older file to the latest schema (after copying it to
+    ``NAME.preflight.bak-vN``).  ``read_only=True`` opens it with ``mode=ro``: no migration, no
+    journal-mode switch, nothing written, and it works in a read-only folder; with
+    ``upgrade_copy=True`` an older file is migrated in a memory copy for reading.
+    """
+    return Assessment(path, actor=actor, _read_only=read_only, _upgrade_copy=upgrade_copy)
 
 
 def create_assessment(path, *, name: str, items: list[Item] = (), template: str = "", system: str = "",

@@ -51,16 +51,21 @@ class StoreBase:
     busy_timeout: float = 10.0
 
     def __init__(self, path, *, actor: str | None = None, _create: bool = False, _upto: int | None = None,
-                 _secondary: str = ""):
+                 _secondary: str = "", _read_only: bool = False, _upgrade_copy: bool = False):
         self.path = Path(path)
         self.actor = actor or default_actor()
-        self.read_only = _secondary == "ro"
+        self.read_only = _secondary == "ro" or _read_only
         self.verified_chain: ChainVerification | None = None  # see open_reader
         if _secondary:
             self._open_secondary(_secondary)
             return
         if not _create:
             self._check_file(self.path)
+        if _read_only:
+            self._open_read_only(_upgrade_copy)
+            return
+        if not _create:
+            self._check_writable(self.path)
         try:
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=self.busy_timeout)
         except sqlite3.Error as exc:
@@ -69,12 +74,12 @@ class StoreBase:
         self.conn = conn
         try:
             conn.execute("PRAGMA foreign_keys=ON")
+            if not _create:
+                self._check_identity()  # before anything is written: a foreign file is left as it was
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise AssessmentFileError(f"{self.path}: cannot switch the file to WAL mode ({mode})")
             conn.execute("PRAGMA synchronous=NORMAL")
-            if not _create:
-                self._check_identity()
             self._migrate(upto=_upto)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -86,6 +91,85 @@ class StoreBase:
             raise
 
     # ------------------------------------------------------------------ opening
+    def _open_read_only(self, upgrade_copy: bool) -> None:
+        """Open for reading only: ``mode=ro``, no journal-mode switch, no migration, nothing written.
+
+        Works in a read-only folder.  With ``upgrade_copy`` a file of an older schema is copied into
+        memory and the copy migrated, so readers that expect the latest tables work; the file itself
+        is never changed.
+        """
+        uri = self.path.resolve().as_uri()
+        conn = None
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            # a WAL file in a folder we cannot write has no -shm to share: read it as immutable
+            # (nobody can be writing it through this folder's permissions)
+            try:
+                conn = sqlite3.connect(uri + query, uri=True, check_same_thread=False, timeout=self.busy_timeout)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                break
+            except sqlite3.OperationalError as exc:
+                if conn is not None:
+                    conn.close()
+                    conn = None
+                if _is_busy(exc):
+                    raise busy_error(self.path, self.busy_timeout) from None
+                last = exc
+            except sqlite3.DatabaseError as exc:
+                if conn is not None:
+                    conn.close()
+                raise AssessmentFileError(f"{self.path}: not a usable Preflight assessment ({exc})") from None
+        if conn is None:
+            raise AssessmentFileError(f"{self.path}: cannot open for reading ({last})") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            conn.execute("PRAGMA query_only=ON")
+            self._check_identity()
+            if upgrade_copy and self.schema_version < LATEST:
+                memory = sqlite3.connect(":memory:", check_same_thread=False)
+                conn.backup(memory)
+                conn.close()
+                self.conn = memory
+                self.db = sqlite_utils.Database(memory)
+                memory.execute("PRAGMA foreign_keys=ON")
+                self.read_only, self._memory_copy = False, True
+                try:
+                    StoreBase._migrate(self)  # the plain schema steps, in memory only
+                finally:
+                    self.read_only = True
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise AssessmentFileError(f"{self.path}: not a usable Preflight assessment ({exc})") from None
+        except Exception:
+            self.conn.close()
+            raise
+
+    @staticmethod
+    def _check_writable(path: Path) -> None:
+        import os
+
+        if not os.access(path, os.W_OK):
+            raise AssessmentFileError(f"{path}: the file is read-only; it cannot be changed (commands that only "
+                                      "read it, such as audit verify, score and report, still work)")
+        if not os.access(path.parent if str(path.parent) else Path("."), os.W_OK | os.X_OK):
+            raise AssessmentFileError(f"{path}: the folder {path.parent} is read-only; the assessment cannot be "
+                                      "changed there (audit verify, score and report still read it)")
+
+    def _backup_before_migration(self, version: int) -> Path:
+        """Copy the file as it is to NAME.preflight.bak-vN before migrating it from schema N."""
+        dest = self.path.with_name(f"{self.path.name}.bak-v{version}")
+        if dest.exists():  # the first copy of that version is the original: keep it
+            return dest
+        tmp = dest.with_name(dest.name + ".tmp")
+        out = sqlite3.connect(str(tmp))
+        try:
+            self.conn.backup(out)
+            out.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            out.close()
+        tmp.replace(dest)
+        return dest
+
     def _open_secondary(self, mode: str) -> None:
         """A second connection to an already open (checked, migrated, WAL) file, for a worker thread."""
         uri = self.path.resolve().as_uri() + ("?mode=ro" if mode == "ro" else "?mode=rw")
@@ -171,6 +255,8 @@ class StoreBase:
         current = self.schema_version
         if not any(current < version <= target for version, _d, _f in MIGRATIONS):
             return
+        if current > 0 and not self.read_only and not self._memory_copy:
+            self.backup_path = self._backup_before_migration(current)
         # a migration may rebuild a table: foreign keys are off meanwhile (so a DROP does not cascade)
         # and checked before each migration commits
         self.conn.execute("PRAGMA foreign_keys=OFF")
@@ -192,6 +278,9 @@ class StoreBase:
                     current = version
         finally:
             self.conn.execute("PRAGMA foreign_keys=ON")
+
+    backup_path: Path | None = None  # the copy made before this open migrated the file
+    _memory_copy = False  # a read-only open reading an upgraded copy in memory
 
     def close(self) -> None:
         if not self.read_only:
@@ -237,6 +326,8 @@ class StoreBase:
         failing when a read lock cannot be upgraded.  Nested calls are savepoints.  A lock held longer
         than the timeout raises :class:`StoreBusyError`, and nothing is written.
         """
+        if self.read_only:
+            raise AssessmentFileError(f"{self.path}: opened read-only; nothing can be changed through it")
         if self.conn.in_transaction:
             with self.db.atomic():  # a savepoint inside the outer transaction
                 yield self
@@ -246,6 +337,8 @@ class StoreBase:
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 raise busy_error(self.path, self.busy_timeout) from None
+            if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
+                raise AssessmentFileError(f"{self.path}: the file is read-only; it cannot be changed") from None
             raise
         try:
             yield self
