@@ -345,10 +345,14 @@ class DemoServer:
             if on_ready is not None:
                 on_ready(self)
             await asyncio.Event().wait()
+        from core.errors import PreflightError
+
         try:
             asyncio.run(main())
         except KeyboardInterrupt:
             pass
+        except OSError as exc:
+            raise PreflightError(f"the demo server cannot listen on {self.host}:{self.port} ({exc})") from None
 
 
 def serve_demo(port: int = DEMO_PORT, latency_ms: float = 0, jitter_ms: float = 0, error_rate: float = 0,
