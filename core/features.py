@@ -22,6 +22,7 @@ FEATURES = (
     "core.drift",
     "core.validation",
     "core.performance",
+    "core.load",
     "core.handoff",
     "core.codeaudit",
     "core.canary",

@@ -13,6 +13,7 @@ TABS = (
     ("ui.checklist.tab", "ChecklistTab"),
     ("ui.data.tab", "DataTab"),
     ("ui.performance.tab", "PerformanceTab"),
+    ("ui.load.tab", "LoadTab"),
     ("ui.codeaudit.tab", "CodeAuditTab"),
     ("ui.canary.tab", "CanaryTab"),
     ("ui.handoff.tab", "HandoffTab"),
