@@ -129,8 +129,13 @@ def cmd_import(args) -> int:
 def _register_audit(sub) -> None:
     p = sub.add_parser("audit", help="verify or list the assessment's tamper-evident audit trail")
     asub = p.add_subparsers(dest="action", metavar="ACTION")
-    v = asub.add_parser("verify", help="exit 0 when the chain is intact, 1 when broken, 2 when unusable")
+    v = asub.add_parser("verify", help="check the hash chain, replay the trail against the data, the signatures "
+                                       "and the witness; exit 0 when clean, 1 on any problem, 2 when unusable")
     v.add_argument("file")
+    v.add_argument("--expect-head", metavar="N:HEX", default=None,
+                   help="fail unless event N exists with this hash (the audit head printed in an earlier report)")
+    v.add_argument("--trusted-keys", metavar="DIR", default=None,
+                   help="folder of trusted signers' .pub files; a signature by any other key is a problem")
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=cmd_verify)
     lg = asub.add_parser("log", help="list the audit events")
@@ -140,14 +145,25 @@ def _register_audit(sub) -> None:
 
 
 def cmd_verify(args) -> int:
+    from core.assessment import replay
+
+    expect = replay.parse_expected_head(args.expect_head) if args.expect_head else None
     with open_existing(args.file, read_only=True) as store:
-        result = store.verify_audit()
+        result, extra = replay.verify_file(store, expect_head=expect, trusted_keys=args.trusted_keys)
     if args.json:
-        emit_json(result.to_dict())
-    elif result.ok:
-        print(f"audit chain intact: {result.count} events, head {result.head_hash}")
-    else:
+        emit_json({**result.to_dict(), **extra})
+        return 0 if result.ok else 1
+    if result.ok:
+        print(f"audit trail verified: {result.count} events, head {result.head_seq}:{result.head_hash}")
+    elif result.first_bad_seq is not None:
         print(f"audit chain BROKEN at event {result.first_bad_seq}: {result.problem}")
+    else:
+        print(f"audit trail NOT VERIFIED: {result.problem}")
+    for p in result.problems:
+        if p["message"] != result.problem:
+            print(f"  {p['check']}: {p['message']}")
+    for note in result.notes:
+        print(f"  note: {note}")
     return 0 if result.ok else 1
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from core.assessment import witness
 from core.assessment.audit import ChainVerification
+from core.assessment.store.changes import REPLAY_INFO_KEY
 
 REPLAY_SCHEMA = 6
 
@@ -122,7 +123,7 @@ def full_check(store, chain: ChainVerification) -> ChainVerification:
     result = replay(events) if chain.ok else None
     if result is not None:
         if result.start is None:
-            if events and store.schema_version >= REPLAY_SCHEMA:
+            if events and store._info(REPLAY_INFO_KEY) is not None:
                 problems.append({"check": "replay", "message": "no event carries row images although the file "
                                                                "has change capture: its data cannot be checked"})
             elif events:
@@ -146,3 +147,48 @@ def full_check(store, chain: ChainVerification) -> ChainVerification:
     problem = chain.problem or (problems[0]["message"] if problems else "")
     return replace(chain, ok=not problems, problem=problem, problems=tuple(problems), notes=tuple(notes),
                    replay_from=result.start if result is not None else None)
+
+
+def parse_expected_head(text: str) -> tuple[int, str]:
+    """``N:HEX`` (as printed in a report) -> (N, hex); HEX may be shortened to 12 or more digits."""
+    from core.errors import PreflightError
+
+    seq, _, digest = (text or "").partition(":")
+    digest = digest.strip().lower()
+    if not seq.strip().isdigit() or int(seq) < 1 or len(digest) < 12 or len(digest) > 64 or \
+            any(ch not in "0123456789abcdef" for ch in digest):
+        raise PreflightError(f"--expect-head {text!r}: expected N:HEX, the event number and its hash "
+                             "(at least 12 hex digits), as printed in a report")
+    return int(seq), digest
+
+
+def expected_head_problems(events: list[dict], seq: int, digest: str) -> list[dict]:
+    have = {e["seq"]: e["hash"] for e in events}
+    where = {"check": "expected_head", "seq": seq}
+    if seq not in have:
+        last = max(have) if have else 0
+        return [{**where, "message": f"event {seq}, the expected head, is missing: the file ends at event {last} "
+                                     "(rolled back to an older copy, or rewritten)"}]
+    if not have[seq].startswith(digest):
+        return [{**where, "message": f"event {seq} has hash {have[seq][:16]}…, not the expected {digest[:16]}…: "
+                                     "the audit trail was rewritten"}]
+    return []
+
+
+def verify_file(store, *, expect_head: tuple[int, str] | None = None, trusted_keys=None) -> tuple:
+    """Everything ``audit verify`` checks: ``store.verify_audit()`` (chain, replay, witness), the
+    expected head, and each feature's ``verify`` module (the signatures).  Returns the
+    :class:`ChainVerification` with every finding in ``problems`` and the features' extra keys."""
+    from core.features import feature_modules
+
+    base = store.verify_audit()
+    problems, notes, extra = list(base.problems), list(base.notes), {}
+    if expect_head is not None:
+        problems += expected_head_problems(store.audit_events(), *expect_head)
+    for module in feature_modules("verify"):
+        found = module.verify(store, {"trusted_keys": trusted_keys})
+        problems += found.pop("problems", [])
+        notes += found.pop("notes", [])
+        extra.update(found)
+    problem = base.problem or (problems[0]["message"] if problems else "")
+    return replace(base, ok=not problems, problem=problem, problems=tuple(problems), notes=tuple(notes)), extra
