@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QScrollArea, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit,
+                               QPushButton, QScrollArea, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
 
 from core.handoff import signing
 from core.errors import PreflightError
@@ -14,6 +17,57 @@ from core.canonical import utc_now_seconds
 #: Sections Preflight fills from the handoff and the runs; text typed there is added after those facts.
 AUTO_FILLED = {"model_details", "metrics", "evaluation_data", "training_data", "quantitative_analyses",
                "ethical_considerations", "caveats"}
+
+
+WEB_SCHEMES = ("http", "https")
+
+
+def _web_link(url: str) -> bool:
+    return QUrl(url.strip()).scheme().lower() in WEB_SCHEMES
+
+
+def _image_as_text(self, tokens, idx, options, env) -> str:
+    """An image is shown as its description and address, never loaded."""
+    token = tokens[idx]
+    alt = "".join(child.content for child in (token.children or []))
+    return escapeHtml(f"[image: {alt or 'no description'} — {token.attrGet('src') or ''}]")
+
+
+def markdown_to_safe_html(text: str) -> str:
+    """HTML for the preview: Markdown only (raw HTML shows as text), links only to http(s), no images."""
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.validateLink = _web_link  # any other link stays plain text
+    md.add_render_rule("image", _image_as_text)
+    return md.render(text)
+
+
+class SafePreview(QTextBrowser):
+    """A preview that loads nothing by itself and opens a web link only after the user confirms."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self.follow)
+
+    def loadResource(self, kind, url):  # noqa: N802 - Qt override: no image, style sheet or file is read
+        return None
+
+    def follow(self, url: QUrl) -> bool:
+        if url.scheme().lower() not in WEB_SCHEMES:
+            return False
+        if not self.confirm_open(url):
+            return False
+        return bool(self.open_external(url))
+
+    def confirm_open(self, url: QUrl) -> bool:
+        answer = QMessageBox.question(self, "Open link", f"Open this address in your web browser?\n\n"
+                                      f"{url.toString()}", QMessageBox.Open | QMessageBox.Cancel,
+                                      QMessageBox.Cancel)
+        return answer == QMessageBox.Open
+
+    def open_external(self, url: QUrl) -> bool:
+        return QDesktopServices.openUrl(url)
 
 
 class SectionEdit(QPlainTextEdit):
@@ -31,8 +85,7 @@ class ModelCardPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.editors: dict[str, SectionEdit] = {}
-        self.preview = QTextBrowser()
-        self.preview.setOpenExternalLinks(True)
+        self.preview = SafePreview()
         self.preview.setObjectName("modelCardPreview")
         self.markdown = ""
 
@@ -102,7 +155,7 @@ class ModelCardPanel(QWidget):
             return
         bar = self.preview.verticalScrollBar()
         position = bar.value()
-        self.preview.setMarkdown(self.markdown)
+        self.preview.setHtml(markdown_to_safe_html(self.markdown))
         bar.setValue(position)
 
     def typed_sections(self) -> dict[str, str]:

@@ -127,6 +127,7 @@ class ValidationView(QWidget):
         self.violations_view.selectionModel().currentRowChanged.connect(lambda cur, _p: self._show_examples(cur))
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.PlainText)  # violation messages carry column names: never markup
         self.examples_model = ExamplesModel(self)
         self.examples_view = table_view(self.examples_model, (80,), editable=True)
         self.examples_view.setEditTriggers(QAbstractItemView.NoEditTriggers)
