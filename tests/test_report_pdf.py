@@ -46,7 +46,7 @@ def test_every_page_numbered_with_content_id_and_audit_head(sample, tmp_path, qa
     for number, text in enumerate(pages, start=1):
         assert re.search(rf"\bpage {number} of {n}\b", text), (number, text[-400:])
         assert f"Report content ID (SHA-256) {data.content_id}" in text
-        assert f"Audit chain head {head}" in text
+        assert f"Audit chain head {sample.verify_audit().count}:{head}" in text
         assert "Preflight report: Fraud scoring Q3" in text
     whole = "\n".join(pages)
     for word in WORDS:
@@ -65,7 +65,7 @@ def test_pdf_footer_plumbing_gives_the_writer_name_id_and_head(sample, tmp_path)
     data = build_report(sample)
     write_data(data, tmp_path / "r.pdf", {".pdf": writer})
     assert seen == {"title": "Fraud scoring Q3", "content_id": data.content_id,
-                    "audit_head": sample.verify_audit().head_hash}
+                    "audit_head": f"{sample.verify_audit().count}:{sample.verify_audit().head_hash}"}
     assert pdf.footer_lines(seen, 2, 9) == ("Preflight report: Fraud scoring Q3", "page 2 of 9",
                                             f"Report content ID (SHA-256) {data.content_id}",
                                             f"Audit chain head {seen['audit_head']}")

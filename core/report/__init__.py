@@ -79,7 +79,7 @@ def _write_text(path: Path, text: str) -> None:
 def pdf_footer(data: ReportData) -> dict:
     """What a PDF writer prints at the foot of every page, next to "page x of y"."""
     return {"title": data.meta.get("name") or "", "content_id": data.content_id,
-            "audit_head": data.audit.get("head_hash")}
+            "audit_head": f"{data.audit.get('count')}:{data.audit.get('head_hash')}"}
 
 
 def _write_pdf(writer, html: str, path: Path, footer: dict) -> None:

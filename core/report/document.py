@@ -44,6 +44,7 @@ def report_document(data) -> dict:
         "signatures": {"stage": data.stage, "content_hash": data.content_hash, "signatures": data.signatures},
         "users": data.users,
         "audit": {"verification": data.audit, "events": data.audit_events},
+        "audit_head": {"seq": data.audit.get("count"), "hash": data.audit.get("head_hash")},
         "manifest": data.manifest,
     }
     return json.loads(dumps(doc))
