@@ -26,7 +26,7 @@ from core.errors import PreflightError
 
 KINDS = ("exponential", "lognormal", "empirical")
 #: quadrature nodes of the service-time distribution for latency percentiles (headline / curves)
-NODES, CURVE_NODES = 2000, 200
+NODES, CURVE_NODES, SIZING_NODES = 2000, 120, 400
 
 
 def erlang_b(c: int, a: float) -> float:
@@ -197,21 +197,19 @@ def latency_quantiles(p_wait, theta, nodes: np.ndarray, qs, iterations: int = 40
     time, as in FCFS); solved by bisection, vectorised over the (C, θ) pairs.  Returns shape (len(C), len(qs)).
     """
     pw = np.atleast_1d(np.asarray(p_wait, float))[:, None, None]
-    th = np.atleast_1d(np.asarray(theta, float))[:, None, None]
+    th = np.minimum(np.atleast_1d(np.asarray(theta, float)), 1e12)[:, None, None]  # θ = ∞: no wait at all
     qs = np.asarray(qs, float)[None, :, None]
-    s = np.sort(nodes)[None, None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tail = np.where(pw > 0, np.log(np.maximum(pw, 1e-300) * 2 / (1 - qs)), 0.0)
-        hi_w = np.where(np.isinf(th), 0.0, np.maximum(tail, 0.0) / np.where(np.isinf(th), 1.0, th))
+    s = np.sort(np.asarray(nodes, float))[None, None, :]
+    n = s.shape[2]
+    tail = np.log(np.maximum(pw, 1e-300) * 2 / (1 - qs))
     lo = np.zeros(pw.shape[:1] + qs.shape[1:2] + (1,))
-    hi = hi_w + s[..., -1:] + 1e-12
-    inf_theta = np.isinf(th)
+    hi = np.maximum(tail, 0.0) / th + s[..., -1:] + 1e-12
     for _ in range(iterations):
         mid = (lo + hi) / 2
         gap = mid - s
-        with np.errstate(over="ignore", invalid="ignore"):
-            decay = np.where(inf_theta, 0.0, np.exp(-np.where(inf_theta, 0.0, th) * np.maximum(gap, 0.0)))
-        cdf = np.where(gap >= 0, 1 - pw * decay, 0.0).mean(axis=2, keepdims=True)
+        inside = gap >= 0
+        cdf = (inside.sum(axis=2, keepdims=True)
+               - pw * np.where(inside, np.exp(-th * np.maximum(gap, 0.0)), 0.0).sum(axis=2, keepdims=True)) / n
         below = cdf < qs
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
@@ -255,7 +253,7 @@ def p95_curves(rates, replicas, dist: ServiceDist, arrival_scv: float = 1.0, q: 
     if cells:
         pairs = [wait_rate(rates[i], int(replicas[k]), dist, arrival_scv) for k, i in cells]
         lat = latency_quantiles([p for p, _ in pairs], [t for _, t in pairs], dist.nodes(nodes), (q,),
-                                iterations=32)[:, 0]
+                                iterations=24)[:, 0]
         for (k, i), v in zip(cells, lat):
             out[k][i] = float(v) * 1000
     return out
@@ -268,7 +266,7 @@ def smallest_replicas(rate: float, dist: ServiceDist, slo_p95_ms: float, arrival
         return None
     c = max(1, int(math.floor(rate * dist.mean_s)) + 1)
     while c <= max_replicas:
-        p95 = closed_form(rate, c, dist, arrival_scv, nodes=CURVE_NODES)["p95_ms"]
+        p95 = closed_form(rate, c, dist, arrival_scv, nodes=SIZING_NODES)["p95_ms"]
         if p95 is not None and p95 <= slo_p95_ms:
             return c
         c += 1

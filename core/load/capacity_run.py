@@ -103,7 +103,7 @@ def loadtest_histogram(store, run_id: int) -> tuple[dict, dict]:
     return hist, record
 
 
-def rate_grid(dist: cap.ServiceDist, top_rate: float, n: int = 60) -> list[float]:
+def rate_grid(dist: cap.ServiceDist, top_rate: float, n: int = 48) -> list[float]:
     lo = min(0.05 / dist.mean_s, top_rate / 50)
     return [float(r) for r in np.geomspace(lo, top_rate, n)]
 
