@@ -103,6 +103,16 @@ def test_slo_stop_rule_on_p95(srv):
     assert any("stopped early" in reason for reason in r.verdict_reasons)
 
 
+def test_slo_stop_rule_sees_requests_that_never_return(srv):
+    """A server that stops answering: no reply arrives, yet the unanswered requests are already slower than
+    the limit, so the p95 rule stops the run long before the first timeout (10 s here)."""
+    plan = _get(srv.url("/slow/8000"), 50, 20.0, stop_p95_ms=100, stop_window_s=2, timeout_ms=10_000)
+    r = run_load(plan)
+    assert r.stopped_early and "still waiting" in r.stop_reason
+    assert r.extra["sent"] < 200  # stopped within a few seconds, not after the 8 s replies
+    assert r.extra["abandoned"] == r.extra["sent"]
+
+
 def test_slo_stop_rule_on_errors(srv):
     plan = _get(srv.url("/status/500"), 100, 20.0, stop_error_pct=5, stop_window_s=2)
     r = run_load(plan)

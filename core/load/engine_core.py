@@ -37,6 +37,7 @@ class Tick:
     completed: int = 0
     errors: int = 0
     latency: tuple = ()   # Histogram.state()
+    waiting: int = 0      # requests still unanswered at the end of the second, already older than stop_p95_ms
 
 
 @dataclass
@@ -115,11 +116,25 @@ class Generator:
                 self.lat_all.merge(h)
                 self.svc_all.record_many(self.cur_svc)
             tick.latency = h.state()
+            tick.waiting = self._waiting()
             self.cur_lat, self.cur_svc = [], []
             self.cur_t += 1
             self.cur = Tick(self.cur_t)
             if self.emit is not None:
                 self.emit(tick)
+
+    def _waiting(self) -> int:
+        """Requests sent or queued but unanswered that are already older than the p95 stop rule's limit
+        (they count as slower than it, so that a server that stops answering still trips the rule)."""
+        if self.plan.stop_p95_ms is None:
+            return 0
+        oldest = self.loop.time() - self.plan.stop_p95_ms / 1000.0
+        n = sum(1 for c in self.conns if c.busy and c.intended < oldest)
+        for intended, _ in self.backlog:
+            if intended >= oldest:
+                break
+            n += 1
+        return n
 
     def done(self, conn, status: int, keep: bool) -> None:
         now = self.loop.time()

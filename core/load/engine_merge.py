@@ -8,6 +8,7 @@ their error share above ``stop_error_pct`` (once the window holds at least ``MIN
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 from core.load.histogram import Histogram
@@ -40,6 +41,7 @@ class Merger:
         self.timeline: list[dict] = []
         self.window: deque = deque()
         self.stop_reason = ""
+        self.waiting = 0
 
     def add(self, tick) -> None:
         self.pending.setdefault(tick.t, []).append(tick)
@@ -62,6 +64,7 @@ class Merger:
         sent = sum(k.sent for k in ticks)
         completed = sum(k.completed for k in ticks)
         errors = sum(k.errors for k in ticks)
+        self.waiting = sum(getattr(k, "waiting", 0) for k in ticks)
         point = {"t": t, "sent": sent, "completed": completed, "errors": errors, "throughput": completed,
                  "p50_ms": h.percentile(0.5), "p95_ms": h.percentile(0.95), "p99_ms": h.percentile(0.99)}
         self.timeline.append(point)
@@ -80,10 +83,11 @@ class Merger:
         if self.stop_reason or (plan.stop_p95_ms is None and plan.stop_error_pct is None):
             return
         completed = sum(w[2] for w in self.window)
-        if completed < MIN_WINDOW:
+        waiting = self.waiting
+        if completed + waiting < MIN_WINDOW:
             return
         span = f"over the last {len(self.window)} s"
-        if plan.stop_error_pct is not None:
+        if plan.stop_error_pct is not None and completed >= MIN_WINDOW:
             share = 100.0 * sum(w[3] for w in self.window) / completed
             if share > plan.stop_error_pct:
                 self.stop_reason = f"slo: errors {share:.1f}% > {plan.stop_error_pct:g}% {span}"
@@ -92,7 +96,13 @@ class Merger:
             h = Histogram()
             for w in self.window:
                 h.merge(w[1])
-            p95 = h.percentile(0.95)
+            # unanswered requests older than the limit rank above every reply
+            rank = math.ceil(0.95 * (h.count + waiting) - 1e-9)
+            if rank > h.count:
+                self.stop_reason = (f"slo: p95 above {plan.stop_p95_ms:g} ms {span} ({waiting:,} requests "
+                                    f"still waiting longer than that)")
+                return
+            p95 = h.percentile(rank / h.count) if h.count else None
             if p95 is not None and p95 > plan.stop_p95_ms:
                 self.stop_reason = f"slo: p95 {p95:.1f} ms > {plan.stop_p95_ms:g} ms {span}"
 

@@ -117,6 +117,8 @@ def run_loadtest(plan: LoadPlan, *, progress=None, cancelled=None, on_tick=None,
         inputs.append(record)
     result = run_load(plan, progress=scaled(progress, 0.02, 1.0), cancelled=cancelled, on_tick=on_tick,
                       bodies=bodies)
+    if progress is not None:
+        progress(1.0)
     settings = plan.to_dict()
     if body_file:
         settings["body_file"] = str(body_file)
