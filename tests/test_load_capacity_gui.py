@@ -46,6 +46,10 @@ def test_a_slider_redraws_the_curves_and_the_simulation_follows(qtbot, env):
     view.service_ms.slider.setValue(view.service_ms.slider.value() - 80)
     assert _curves(view) != before
     assert view.slo_line.value() == pytest.approx(200)
+    widths = [c.opts["pen"].widthF() for c in view.curves]
+    view.replicas.slider.setValue(view.replicas.slider.value() + 150)   # the highlighted curve moves
+    assert view.replicas.value() > 4 and view.quick["replicas"] == view.replicas.value()
+    assert [c.opts["pen"].widthF() for c in view.curves] != widths or len(view.curves) != len(widths)
     view.sim_timer.stop()
     with qtbot.waitSignal(view.tasks.finished, timeout=20000):
         view.start_simulation()

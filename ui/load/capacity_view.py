@@ -37,7 +37,7 @@ class LogSliderField(QWidget):
     def __init__(self, lo: float, hi: float, value: float, *, decimals: int = 1, log: bool = True,
                  integer: bool = False, parent=None):
         super().__init__(parent)
-        self.lo, self.hi, self.log = lo, hi, log
+        self.lo, self.hi, self.log, self.integer = lo, hi, log, integer
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(0, 1000)
         self.box = QSpinBox() if integer else QDoubleSpinBox()
@@ -62,7 +62,8 @@ class LogSliderField(QWidget):
 
     def _from_slider(self, s: int) -> float:
         f = s / 1000
-        return self.lo * (self.hi / self.lo) ** f if self.log else self.lo + (self.hi - self.lo) * f
+        v = self.lo * (self.hi / self.lo) ** f if self.log else self.lo + (self.hi - self.lo) * f
+        return int(round(v)) if self.integer else v
 
     def _box_changed(self, v) -> None:
         self.slider.blockSignals(True)
