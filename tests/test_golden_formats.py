@@ -83,3 +83,26 @@ def test_content_hash_is_pinned():
 def test_any_field_change_moves_the_hash():
     for key, value in (("seq", 8), ("actor", "Zoe Reviewer"), ("after", '{"status": "open"}'), ("entity", "x")):
         assert event_hash({**EVENT, key: value}, PREV) != GOLDEN_EVENT_HASH
+
+
+# ---- schema 6 on: an event with row images ("changes") -----------------------------------------------
+EVENT_V6 = {"seq": 15, "ts_utc": "2026-11-21T10:00:00.000001Z", "actor": "Ann", "action": "update",
+            "entity": "checklist_item:1", "before": '{"status": "open"}', "after": '{"status": "done"}',
+            "changes": ('[{"row": {"id": 1, "maturity": 0.5, "notes": {"sha256": "' + "0" * 64 + '"}, '
+                        '"status": "done"}, "rowid": 1, "table": "checklist_items"}, '
+                        '{"row": null, "rowid": 4, "table": "evidence_links"}]')}
+GOLDEN_V6_JSON = ('{"action":"update","actor":"Ann","after":{"status":"done"},"before":{"status":"open"},'
+                  '"changes":[{"row":{"id":1,"maturity":0.5,"notes":{"sha256":"' + "0" * 64 + '"},"status":"done"},'
+                  '"rowid":1,"table":"checklist_items"},{"row":null,"rowid":4,"table":"evidence_links"}],'
+                  '"entity":"checklist_item:1","seq":15,"ts_utc":"2026-11-21T10:00:00.000001Z"}')
+GOLDEN_V6_HASH = "9d3d16fda9827185bdb6566129450abd9b809d12cda95fd8b91be1a5b5a18bb6"
+
+
+def test_an_event_with_row_images_hashes_them_as_part_of_the_body():
+    body = {k: json.loads(EVENT_V6[k]) if k in ("before", "after", "changes") else EVENT_V6[k]
+            for k in ("seq", "ts_utc", "actor", "action", "entity", "before", "after", "changes")}
+    assert _canon(body) == GOLDEN_V6_JSON
+    assert event_hash(EVENT_V6, "cd" * 32) == GOLDEN_V6_HASH
+    assert _independent_event_hash(EVENT_V6, "cd" * 32) == GOLDEN_V6_HASH
+    edited = EVENT_V6["changes"].replace('"status": "done"', '"status": "open"')
+    assert event_hash({**EVENT_V6, "changes": edited}, "cd" * 32) != GOLDEN_V6_HASH
