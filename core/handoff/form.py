@@ -14,8 +14,13 @@ exactly which rule failed:
 * ``model_card`` - a model card is referenced.
 
 The training data hash is never typed: :func:`hash_training_data` computes it
-from the file.  :func:`prefill_from_runs` fills the baselines from stored
-performance and load-test runs.
+from the file.  :func:`prefill_from_runs` fills baselines and monitoring fields
+from stored runs, through the features' pre-fill modules (see
+:func:`prefill_values`): the handoff never imports a feature.
+
+Fields added after handoffs were first signed (:data:`LATER_FIELDS`) are left
+out of :meth:`Handoff.to_dict` while unset, so an older handoff keeps the exact
+content (and content hash) its signatures were made over.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ FIELDS = (
     ("training_data_path", "Training data file", "Model", "path"),
     ("training_data_hash", "Training data SHA-256", "Model", "hash"),
     ("baseline_accuracy", "Baseline accuracy (0-1)", "Baselines", "float"),
+    ("baseline_precision", "Baseline precision (0-1)", "Baselines", "float"),
+    ("baseline_recall", "Baseline recall (0-1)", "Baselines", "float"),
+    ("baseline_f1", "Baseline F1 (0-1)", "Baselines", "float"),
     ("baseline_p95_latency_ms", "Baseline p95 latency (ms)", "Baselines", "float"),
     ("expected_qps", "Expected peak load (requests/s)", "Baselines", "float"),
     ("python_version", "Python version", "Environment", "text"),
@@ -55,6 +63,9 @@ FIELDS = (
     ("metrics_dashboard_url", "Metrics dashboard URL", "Operations", "url"),
     ("alert_recipients", "Alert recipients", "Operations", "list"),
     ("escalation_contact", "Escalation contact", "Operations", "text"),
+    ("monitored_metrics", "Monitored metrics", "Operations", "list"),
+    ("alert_threshold", "Performance alert threshold (relative drop, 0-1)", "Operations", "float"),
+    ("scaling_policy", "Scaling policy", "Operations", "text"),
     ("model_card_ref", "Model card", "Documentation", "text"),
     ("api_docs_ref", "API documentation", "Documentation", "text"),
     ("runbook_ref", "Runbook", "Documentation", "text"),
@@ -64,6 +75,12 @@ FIELDS = (
 )
 GROUPS = ("Model", "Baselines", "Environment", "Operations", "Documentation", "Approvals")
 LABELS = {name: label for name, label, _group, _kind in FIELDS}
+#: fields added after the first signed handoffs, with their unset value: left out of ``to_dict`` while unset
+LATER_FIELDS = {"baseline_precision": None, "baseline_recall": None, "baseline_f1": None, "monitored_metrics": (),
+                "alert_threshold": None, "scaling_policy": ""}
+LIST_FIELDS = ("required_env_vars", "alert_recipients", "monitored_metrics")
+#: number fields that are fractions between 0 and 1
+FRACTION_FIELDS = ("baseline_accuracy", "baseline_precision", "baseline_recall", "baseline_f1", "alert_threshold")
 
 
 @dataclass(frozen=True)
@@ -89,17 +106,28 @@ class Handoff:
     data_privacy_review_completed: bool = False
     security_scan_completed: bool = False
     legal_approval_obtained: bool = False
+    baseline_precision: float | None = None
+    baseline_recall: float | None = None
+    baseline_f1: float | None = None
+    monitored_metrics: tuple[str, ...] = ()
+    alert_threshold: float | None = None
+    scaling_policy: str = ""
 
     def __post_init__(self):
-        for name in ("required_env_vars", "alert_recipients"):
+        for name in LIST_FIELDS:
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
 
     def to_dict(self) -> dict:
+        """Every field, except a :data:`LATER_FIELDS` one that is unset (so older content hashes stay)."""
         out = asdict(self)
-        for name in ("required_env_vars", "alert_recipients"):
-            out[name] = list(out[name])
+        for name, unset in LATER_FIELDS.items():
+            if out[name] == unset:
+                del out[name]
+        for name in LIST_FIELDS:
+            if name in out:
+                out[name] = list(out[name])
         return out
 
     @classmethod
@@ -151,8 +179,9 @@ def _check_field(name: str, annotation: str, value):
     value = float(value)
     if not math.isfinite(value) or value < 0:
         raise PreflightError(f"{where}: must be a finite number >= 0, got {value!r}")
-    if name == "baseline_accuracy" and value > 1:
-        raise PreflightError(f"{where}: accuracy is a fraction between 0 and 1 (0.92 for 92%), got {value:g}")
+    if name in FRACTION_FIELDS and value > 1:
+        what = name.removeprefix("baseline_").replace("_", " ")
+        raise PreflightError(f"{where}: {what} is a fraction between 0 and 1 (0.92 for 92%), got {value:g}")
     return value
 
 
@@ -292,26 +321,11 @@ def run_p95_ms(result: dict) -> float | None:
 
 
 def prefill_from_runs(h: Handoff, runs: list[dict]) -> tuple[Handoff, list[str]]:
-    """Fill the baselines from the latest performance and load runs.
+    """Fill baselines and monitoring fields from the runs, through the features' pre-fill modules
+    (see :mod:`core.handoff.prefilling`).  Returns the new handoff and one note per value offered."""
+    from core.handoff import prefilling
 
-    Returns the new handoff and one note per field filled, naming the run id.
-    A field is never cleared: without a suitable run it is left as it is.
-    """
-    notes = []
-    for field_name, kind, pick, unit in (("baseline_accuracy", "performance", run_accuracy, ""),
-                                         ("baseline_p95_latency_ms", "load", run_p95_ms, " ms")):
-        found = latest_run(runs, kind, pick)
-        if found is None:
-            continue
-        run, value = found
-        old = getattr(h, field_name)
-        if old == value:
-            notes.append(f"{LABELS[field_name]}: {value:g}{unit} from {kind} run #{run.get('id')} (unchanged)")
-            continue
-        was = "not set" if old is None else f"{old:g}{unit}"
-        notes.append(f"{LABELS[field_name]}: {value:g}{unit} from {kind} run #{run.get('id')} (was {was})")
-        h = replace(h, **{field_name: value})
-    return h, notes
+    return prefilling.apply_prefill(h, prefilling.prefill_values(runs))
 
 
 def load_test_preset(h: Handoff) -> dict | None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 from core.handoff import signing
 from core.errors import PreflightError
 from core.handoff.form import FIELDS, GROUPS, Handoff, load_test_preset, split_list, validate_handoff
+from core.handoff.prefilling import prefill_kinds
 
 ERROR_STYLE = "color:#cf222e"
 OK_STYLE = "color:#1b7f3b;font-weight:bold"
@@ -25,8 +26,8 @@ NOTE_STYLE = "color:#57606a"
 LEFT_GROUPS = ("Model", "Baselines", "Environment")
 #: Fields set only through "Hash file..." so the path and its hash always belong together.
 READ_ONLY = ("training_data_path", "training_data_hash")
-#: Run kinds the baselines can be pre-filled from (see core.handoff.form.prefill_from_runs).
-PREFILL_KINDS = ("performance", "load")
+#: Run kinds the handoff can be pre-filled from (the features' pre-fill modules, see core.handoff.prefilling).
+PREFILL_KINDS = prefill_kinds()
 
 
 def _number_text(value) -> str:
@@ -60,7 +61,7 @@ class HandoffForm(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName("handoffSummary")
         self.prefill_button = QPushButton("Pre-fill from runs")
-        self.prefill_button.setToolTip("Take the baseline accuracy and p95 latency from the latest performance "
+        self.prefill_button.setToolTip("Take the baselines and monitoring settings from the newest performance "
                                        "and load-test runs")
         self.prefill_button.clicked.connect(self.prefill)
         self.prefill_button.setVisible(False)
@@ -273,12 +274,13 @@ class HandoffForm(QWidget):
             return []
         updated, notes = signing.prefill_handoff(store)
         if not notes:
-            self.prefill_notes.setText("Nothing to pre-fill: the performance and load runs hold no accuracy or "
-                                       "p95 latency.")
+            self.prefill_notes.setText("Nothing to pre-fill: the performance and load runs hold no baseline or "
+                                       "monitoring value.")
         else:
             self.prefill_notes.setText("Pre-filled from runs:\n" + "\n".join(notes))
-            for name in ("baseline_accuracy", "baseline_p95_latency_ms"):
-                self.input_errors.pop(name, None)
+            for name, label, _group, _kind in FIELDS:
+                if any(n.startswith(label + ":") for n in notes):
+                    self.input_errors.pop(name, None)
             if updated != self.handoff:
                 self._save(updated)
         self.prefill_notes.setVisible(True)
