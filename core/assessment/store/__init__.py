@@ -9,6 +9,7 @@ mode with foreign keys on, and the schema is versioned with numbered migrations
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from core.assessment.checklist import Item
@@ -42,21 +43,22 @@ def open_assessment(path, *, actor: str | None = None, read_only: bool = False,
 def create_assessment(path, *, name: str, items: list[Item] = (), template: str = "", system: str = "",
                       owner: str = "", readiness_threshold: float = 80.0, actor: str | None = None,
                       overwrite: bool = False, settings: dict | None = None) -> Assessment:
-    """Create a new assessment file holding ``items``; refuses to overwrite unless asked."""
+    """Create a new assessment file holding ``items``; refuses to overwrite unless asked.
+
+    The file is written under a temporary name in the same folder and renamed into place only
+    when complete, so an interrupted creation never leaves a half-made ``path`` behind.
+    """
     path = Path(path)
     if path.exists():
         if not overwrite:
             raise AssessmentFileError(f"{path}: already exists (choose another name)")
         if path.is_dir():
             raise AssessmentFileError(f"{path}: is a directory")
-        path.unlink()
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                side.unlink()
     if not path.parent.exists():
         raise AssessmentFileError(f"{path}: the folder {path.parent} does not exist")
-    store = Assessment(path, actor=actor, _create=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.creating")
+    _remove_with_sidecars(tmp)
+    store = Assessment(tmp, actor=actor, _create=True)
     try:
         with store.transaction():
             store.conn.execute(
@@ -72,11 +74,41 @@ def create_assessment(path, *, name: str, items: list[Item] = (), template: str 
             if stored:
                 store.audit("replace", "checklist", None, {"source": template or "new",
                                                             "items": [i.to_dict() for i in stored]})
-    except Exception:
-        store.close()
-        path.unlink(missing_ok=True)
+        store.close()  # checkpoints the WAL into the file: the complete file is one self-contained file
+        _move_into_place(tmp, path, overwrite)
+    except BaseException:
+        try:
+            store.close()
+        except Exception:  # already closed
+            pass
+        _remove_with_sidecars(tmp)
         raise
-    return store
+    return Assessment(path, actor=actor)
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    for side in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                 path.with_name(path.name + "-journal")):
+        side.unlink(missing_ok=True)
+
+
+def _move_into_place(tmp: Path, path: Path, overwrite: bool) -> None:
+    if overwrite:
+        # the old file's WAL must not be replayed into the new file
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if the name appeared meanwhile: never overwrite without being asked
+    except FileExistsError:
+        raise AssessmentFileError(f"{path}: already exists (choose another name)") from None
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise AssessmentFileError(f"{path}: already exists (choose another name)") from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
 
 
 __all__ = ["Assessment", "open_assessment", "create_assessment", "SCHEMA_VERSION", "EXTENSION"]
