@@ -24,6 +24,7 @@ def env(qtbot, tmp_path, monkeypatch):
     context = AssessmentContext()
     context.set_store(store)
     view = CapacityView(context)
+    view.sim_timer.setInterval(3_600_000)  # the tests start the simulation themselves: no timer race
     qtbot.addWidget(view)
     view.resize(1200, 700)
     view.show()
@@ -50,20 +51,19 @@ def test_a_slider_redraws_the_curves_and_the_simulation_follows(qtbot, env):
     view.replicas.slider.setValue(view.replicas.slider.value() + 150)   # the highlighted curve moves
     assert view.replicas.value() > 4 and view.quick["replicas"] == view.replicas.value()
     assert [c.opts["pen"].widthF() for c in view.curves] != widths or len(view.curves) != len(widths)
-    view.sim_timer.stop()
-    with qtbot.waitSignal(view.tasks.finished, timeout=20000):
-        view.start_simulation()
-    assert view.sim is not None and view.sim["rate"] == pytest.approx(view.quick["design_rate"])
+    view.start_simulation()
+    qtbot.waitUntil(lambda: view.sim is not None, timeout=20000)
+    assert view.sim["rate"] == pytest.approx(view.quick["design_rate"])
+    assert view.sim["replicas"] == view.replicas.value()
     assert not errors
 
 
 def test_record_stores_a_capacity_run_and_attaches_it(qtbot, env):
     view, store, context, errors = env
-    view.sim_timer.stop()
     view.replicas.setValue(5)
     view.rate.setValue(8.0)
-    with qtbot.waitSignal(view.tasks.finished, timeout=30000):
-        view.record_button.click()
+    view.record_button.click()
+    qtbot.waitUntil(lambda: view.shown_run_id is not None, timeout=30000)
     (run,) = store.runs("capacity")
     assert view.shown_run_id == run["id"] and run["settings"]["replicas"] == 5
     assert run["result"]["design_rate"] == pytest.approx(80)
@@ -78,7 +78,6 @@ def test_record_stores_a_capacity_run_and_attaches_it(qtbot, env):
 
 def test_the_empirical_service_time_comes_from_a_stored_load_test(qtbot, env):
     view, store, context, errors = env
-    view.sim_timer.stop()
     store.record_run("loadtest", _Run({"service_histogram": {"bounds_ms": [0, 10, 20, 400],
                                                              "counts": [50, 40, 10]}}))
     context.notify("runs")
