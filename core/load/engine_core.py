@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from core.load import engine_http as http
-from core.load.engine_schedule import iter_arrivals
+from core.load.engine_schedule import iter_arrivals, share_count
 from core.load.histogram import Histogram
 
 LATE_S = 0.001          # a send more than 1 ms after its intended time is late
@@ -45,7 +45,8 @@ class Totals:
     """A process's whole-run figures, merged by the caller."""
     latency: tuple = ()
     service: tuple = ()
-    sent: int = 0
+    sent: int = 0          # requests dispatched on schedule (some may wait for a connection)
+    written: int = 0       # requests actually written to a connection
     finished: int = 0
     errors: int = 0
     late_sends: int = 0
@@ -186,6 +187,7 @@ class Generator:
         if now - intended > LATE_S:
             self.tot.late_sends += 1
         self.in_flight += 1
+        self.tot.written += 1
         self.last_send = now
         conn.send(self.requests[idx], intended, now)
 
@@ -333,8 +335,9 @@ class Generator:
         t.status_counts = {str(k): v for k, v in sorted(self.status_counts.items())}
         t.error_types = dict(sorted(self.error_types.items()))
         duration = sum(s.duration_s for s in self.plan.stages)
-        covered = (send_end - self.t0) if stopped else duration
-        t.send_span_s = max(min(covered, duration), (self.last_send - self.t0) if t.sent else 0.0, 1e-9)
+        capped = self.tot.sent >= share_count(self.plan.max_requests, self.share)
+        covered = (send_end - self.t0) if stopped or capped else duration
+        t.send_span_s = max(min(covered, duration), (self.last_send - self.t0) if t.written else 0.0, 1e-9)
         t.elapsed_s = end - self.t0
         t.cpu_s = time.process_time() - cpu0
         t.stop_reason = self.stop_reason
