@@ -16,7 +16,7 @@ from core.assessment.counted import runs_that_count
 from core.handoff import form as ho
 from core.handoff import accounts, keys
 from core.handoff import signoff as so
-from core.assessment.checklist import score
+from core.handoff.approval import approval_blockers
 from core.canonical import utc_now_seconds
 from core.errors import PreflightError
 
@@ -104,7 +104,7 @@ def sign(store, user_id: int, password: str, meaning: str, override_reason: str 
         rows = store.signature_rows()
         states = so.signature_states([so.Signature.from_dict(r) for r in rows],
                                      {r["id"]: r["content"] for r in rows}, content)
-        blockers = list(score(store.items(), store.meta()["readiness_threshold"]).critical_blockers)
+        blockers = approval_blockers(store)  # critical items not done and failing handoff rules
         so.check_can_sign(user, meaning, states, blockers, override_reason)
     except PreflightError as exc:
         store.record_failed_signing(user["name"], meaning, str(exc))

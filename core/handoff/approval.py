@@ -1,0 +1,106 @@
+"""What stands in the way of approval, and changing an assessment after it was approved.
+
+**Approval blockers.**  An approver cannot approve while a critical checklist item is
+not done *or a handoff rule fails* (:func:`core.handoff.form.validate_handoff`), unless
+they give an override reason of at least 10 characters; the reason is stored with the
+signature and printed with it.  :func:`approval_blockers` lists both kinds in the
+shape :func:`core.handoff.signoff.check_can_sign` takes.
+
+**Amending.**  Any edit to the signed content (checklist, handoff, runs, evidence,
+metadata) makes every signature on it invalid.  Once an assessment is approved, the
+app refuses edits until the user *amends* it: :func:`amend` records an ``amend`` audit
+event with the reason and the signatures the next edit will invalidate
+(:func:`signatures_an_edit_voids` says how many, before anything happens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.assessment.checklist import score
+from core.errors import PreflightError
+from core.handoff import form as ho
+from core.handoff import signoff as so
+
+MIN_AMEND_REASON = so.MIN_OVERRIDE_REASON
+HANDOFF_RULE = "Handoff rule not met"
+
+
+def approval_blockers(store) -> list[dict]:
+    """Critical checklist items not done, then failing handoff rules, as ``{"category", "name"}`` dicts."""
+    meta = store.meta()
+    blockers = [dict(b) for b in score(store.items(), meta["readiness_threshold"]).critical_blockers]
+    data, _sections = store.handoff_data()
+    handoff = ho.Handoff.from_dict(data) if data else ho.Handoff()
+    blockers += [{"category": HANDOFF_RULE, "name": r.message, "rule": r.rule}
+                 for r in ho.validate_handoff(handoff).failed()]
+    return blockers
+
+
+def _states(store, states=None):
+    if states is not None:
+        return states
+    from core.handoff import signing  # signing imports this module's neighbours; keep the import late
+
+    return signing.signature_states(store)
+
+
+def signatures_an_edit_voids(store, states=None) -> list[so.Signature]:
+    """The signatures that are valid now; any edit of the signed content invalidates all of them."""
+    if not store.signature_rows():
+        return []
+    return [s.signature for s in _states(store, states) if s.valid]
+
+
+def is_approved(store, states=None) -> bool:
+    if not store.signature_rows():
+        return False
+    return so.stage(_states(store, states)) == "approved"
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """An open amendment: the reason and the signatures it said it would invalidate."""
+    reason: str
+    seq: int
+    signature_ids: tuple
+
+    def covers(self, valid_ids) -> bool:
+        """True while no new signature was made since (a new approval closes the amendment)."""
+        return set(valid_ids) <= set(self.signature_ids)
+
+
+def amend(store, reason: str, actor: str | None = None) -> Amendment:
+    """Record the decision to change an approved assessment (audited with the reason); returns the amendment."""
+    reason = (reason or "").strip()
+    if len(reason) < MIN_AMEND_REASON:
+        raise PreflightError(f"an amendment needs a reason of at least {MIN_AMEND_REASON} characters "
+                             f"(got {len(reason)})")
+    states = _states(store)
+    voided = signatures_an_edit_voids(store, states)
+    with store.transaction():
+        event = store.audit("amend", "assessment", None, {
+            "reason": reason, "stage": so.stage(states) if states else "unsigned",
+            "invalidates": [{"id": s.id, "user_name": s.user_name, "meaning": s.meaning} for s in voided]},
+            actor=actor)
+    return Amendment(reason, int(event["seq"]), tuple(s.id for s in voided))
+
+
+def amendments(events: list[dict]) -> list[dict]:
+    """The amend events of an audit trail: seq, time, actor, reason and how many signatures they invalidated."""
+    import json
+
+    out = []
+    for e in events:
+        if e.get("action") != "amend":
+            continue
+        after = e.get("after")
+        if isinstance(after, str):
+            try:
+                after = json.loads(after)
+            except ValueError:
+                after = {}
+        after = after or {}
+        out.append({"seq": e.get("seq"), "ts_utc": e.get("ts_utc"), "actor": e.get("actor"),
+                    "reason": after.get("reason", ""), "invalidates": len(after.get("invalidates") or [])})
+    return out
