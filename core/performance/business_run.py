@@ -47,7 +47,7 @@ def times(table, column) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad)[0]) + 1
         raise InputFileError(table.path, f"column {column!r}, row {row}: {s.iloc[row - 1]!r} is not a timestamp")
-    return ts.to_numpy()
+    return ts.dt.tz_convert(None).to_numpy()  # naive UTC datetime64 (an aware Series gives slow objects)
 
 
 def roi_of_table(table, confidence_threshold: float = DEFAULT_CONFIDENCE) -> dict | None:

@@ -1,5 +1,6 @@
-"""The performance-over-time chart for the report: a metric per window (realised, and the CBPE estimate
-with its band), the baseline as a line and the alert threshold as a shaded band below it."""
+"""The report's performance charts: a metric per window (realised, and the CBPE estimate with its band), the
+baseline as a line and the alert threshold as a shaded band below it; and a plain line chart (cumulative
+business value, cold-start performance by history length)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,47 @@ def metric_svg(windows: list[dict], metric: str, baseline: float | None, thresho
     x, ly = left, height - 6
     for colour, name in ((CURRENT_COLOUR, "realised"), (REFERENCE_COLOUR, "estimated (CBPE, band)"),
                          (AMBER, f"baseline, alert band {threshold * 100:g}%")):
+        out.append(f'<rect x="{x}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
+        out.append(_t(x + 14, ly + 1, name, size=8.5))
+        x += 24 + 5.2 * len(name)
+    return embed("".join(out), width, height, title)
+
+
+def lines_svg(title: str, labels: list[str], series: list[tuple[str, str, list]], *, width: int = 680,
+              height: int = 200) -> str:
+    """Lines over labelled points: ``series`` is ``[(name, colour, values)]`` (None where a value is missing)."""
+    series = [(name, colour, [_num(v) for v in values]) for name, colour, values in series]
+    values = [v for _, _, vs in series for v in vs if v is not None]
+    n = len(labels)
+    if not values or n == 0:
+        return ""
+    left, right, top, bottom = 64, 16, 26, 34
+    pw, ph = width - left - right, height - top - bottom
+    lo_v, hi_v = min(values), max(values)
+    pad = (hi_v - lo_v) * 0.1 or abs(hi_v) * 0.1 or 0.05
+    lo_v, hi_v = lo_v - pad, hi_v + pad
+    xs = [left + pw * (i + 0.5) / n for i in range(n)]
+
+    def y(v):
+        return top + ph * (1 - (v - lo_v) / (hi_v - lo_v))
+
+    out = [_t(0, 14, title, size=11, weight="bold"),
+           f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#57606a"/>']
+    for frac in (0, 0.5, 1):
+        v = lo_v + (hi_v - lo_v) * frac
+        out.append(_t(left - 4, y(v) + 3, f"{v:.4g}", size=8, anchor="end", fill=GREY))
+    for _name, colour, vs in series:
+        idx = [i for i in range(n) if vs[i] is not None]
+        if idx:
+            out.append(f'<polyline points="{_points([(xs[i], y(vs[i])) for i in idx])}" fill="none" '
+                       f'stroke="{colour}" stroke-width="2"/>')
+            if len(idx) <= 40:
+                out += [f'<circle cx="{xs[i]:.1f}" cy="{y(vs[i]):.1f}" r="2.5" fill="{colour}"/>' for i in idx]
+    step = max(1, n // 8)
+    for i in range(0, n, step):
+        out.append(_t(xs[i], top + ph + 12, str(labels[i])[:10], size=8, anchor="middle", fill=GREY))
+    x, ly = left, height - 6
+    for name, colour, _vs in series:
         out.append(f'<rect x="{x}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
         out.append(_t(x + 14, ly + 1, name, size=8.5))
         x += 24 + 5.2 * len(name)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.performance.charts import metric_svg
-from core.render.html import esc, fmt, kv_table, mark, pct, table
+from core.performance.charts import lines_svg, metric_svg
+from core.render.html import CURRENT_COLOUR, REFERENCE_COLOUR, esc, fmt, kv_table, mark, pct, table
 from core.render.registry import gate, gate_result, register, warnings_list
 
 MAX_WINDOWS = 60
@@ -70,7 +70,31 @@ def _roi(roi: dict) -> str:
              (f"Value at confidence > {fmt(roi.get('confidence_threshold'))}",
               esc(fmt(roi.get("high_confidence_value"))))]
     pairs += [(f"Outcome {k}", esc(fmt(v))) for k, v in _dict(roi.get("by_outcome")).items()]
-    return "<h4>Business value</h4>" + kv_table(pairs)
+    cumulative = [c for c in roi.get("cumulative") or [] if isinstance(c, dict)]
+    chart = lines_svg("Cumulative business value", [str(c.get("time")) for c in cumulative],
+                      [("cumulative value", CURRENT_COLOUR, [c.get("value") for c in cumulative])])
+    return "<h4>Business value</h4>" + kv_table(pairs) + chart
+
+
+def _coldstart(cs: dict) -> str:
+    if not cs:
+        return ""
+    per = _dict(cs.get("per_regime"))
+    metric = cs.get("metric") or ""
+    rows = [[esc(r), esc(pct(_dict(cs.get("users_share")).get(r), 1)), esc(pct(_dict(cs.get("predictions_share"))
+                                                                              .get(r), 1)),
+             esc(fmt(_dict(per.get(r)).get("policy"))), esc(fmt(_dict(per.get(r)).get("global_only")))]
+            for r in ("global", "blend", "personal")]
+    gain = _dict(cs.get("gain"))
+    note = (f'<p class="small">Gain of the policy over global-only ({esc(metric)}): {esc(fmt(gain.get("gain")))}'
+            f' ({esc(fmt(cs.get("users")))} users, personalised from {esc(fmt(cs.get("min_data_points")))} '
+            "interactions).</p>") if gain else ""
+    bins = [b for b in cs.get("by_history") or [] if isinstance(b, dict)]
+    chart = lines_svg(f"Cold start: {metric} by history length (interactions)", [str(b.get("bin")) for b in bins],
+                      [("policy", CURRENT_COLOUR, [b.get("policy") for b in bins]),
+                       ("global only", REFERENCE_COLOUR, [b.get("global_only") for b in bins])])
+    return ("<h4>Cold start</h4>" + table(["Regime", "Users", "Predictions", f"Policy {metric}".strip(),
+                                           "Global only"], rows, numeric={1, 2, 3, 4}) + note + chart)
 
 
 @register("performance")
@@ -92,7 +116,8 @@ def render(run: dict) -> str:
                          lower_is_better=metric == "mae")
             + "<h4>Degradation of the judged window</h4>" + _degradation(_dict(r.get("degradation")))
             + _confusion(_dict(judged.get("metrics"))) + "<h4>Windows</h4>" + _windows_table(windows)
-            + _segments(_dict(r.get("segments"))) + _roi(_dict(r.get("roi"))) + warnings_list(r.get("warnings")))
+            + _segments(_dict(r.get("segments"))) + _roi(_dict(r.get("roi"))) + _coldstart(_dict(r.get("coldstart")))
+            + warnings_list(r.get("warnings")))
 
 
 @gate("performance", "Model performance")

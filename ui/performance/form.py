@@ -36,6 +36,10 @@ class SetupForm(QWidget):
             self.combos[role] = box
         self.segment = QComboBox()
         self.segment.addItem(NONE)
+        self.proba_prefix = QLineEdit()
+        self.proba_prefix.setPlaceholderText("auto: proba_<class>, prob_<class>, score_<class>")
+        self.proba_prefix.setToolTip("per-class probability columns are this prefix followed by the class "
+                                     "(multiclass ROC AUC, one-vs-rest)")
         self.window = QLineEdit("1D")
         self.window.setToolTip("a time period (1D, 7D, 12h) or a number of rows")
         self.baseline_mode = QComboBox()
@@ -58,6 +62,7 @@ class SetupForm(QWidget):
         form.addRow("Log", row)
         for role, label in ROLES:
             form.addRow(label, self.combos[role])
+        form.addRow("Class probabilities", self.proba_prefix)
         form.addRow("Segment", self.segment)
         form.addRow("Window", self.window)
         form.addRow("Baseline", self.baseline_mode)
@@ -123,4 +128,5 @@ class SetupForm(QWidget):
             baseline_windows=None if baseline else self.baseline_windows.value(),
             threshold=self.threshold.value() / 100.0, min_labels=self.min_labels.value(),
             segment=self.segment.currentData(), timestamp_col=cols["timestamp"], y_true_col=cols["y_true"],
-            y_pred_col=cols["y_pred"], score_col=cols["y_score"])
+            y_pred_col=cols["y_pred"], score_col=cols["y_score"],
+            proba_prefix=self.proba_prefix.text().strip() or None)
