@@ -23,7 +23,10 @@ def verify(store, options: dict) -> dict:
     problems, notes = [], []
     for c in checks:
         what = f"signature {c.signature_id} ({c.signer}, {c.meaning}, {c.signed_utc})"
-        if c.legacy:
+        legacy = getattr(c, "legacy", None)
+        if legacy is None:  # made before key-based signing: no key, no signed head
+            legacy = c.fingerprint is None and c.head_seq is None and not c.valid
+        if legacy:
             notes.append(f"{what} was made before key-based signing: it cannot be verified by key")
         elif not c.valid or (trusted is not None and c.status != "trusted"):
             problems.append({"check": "signatures", "signature_id": c.signature_id, "status": c.status,
