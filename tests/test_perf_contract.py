@@ -91,3 +91,25 @@ def test_more_bad_input_exits_2_with_one_line(tmp_path, capsys, args, needle):
     assert main(["performance", str(_log(tmp_path)), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and needle in err and err.count("\n") == 1
+
+
+def test_metrics_export_of_a_log_takes_drift_from_the_assessment(tmp_path, capsys):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    path = tmp_path / "a.preflight"
+    create_assessment(path, name="x", items=templates.load("seed").items).close()
+    with open_assessment(path) as store:
+        store.add_run("drift", settings={}, inputs=[], started_utc="2026-05-05T00:00:00Z",
+                      finished_utc="2026-05-05T00:01:00Z",
+                      result={"columns": [{"name": "amount", "psi": 0.31}, {"name": "channel", "psi": None}]})
+    log, prom = _log(tmp_path), tmp_path / "m.prom"
+
+    def drift_samples():
+        fams = {f.name: f for f in text_string_to_metric_families(prom.read_text())}
+        return {s.labels["feature"]: s.value for s in fams["ml_data_drift_score"].samples}
+
+    assert main(["metrics-export", str(log), "--out", str(prom)]) == 0
+    assert drift_samples() == {}
+    assert main(["metrics-export", str(log), "--out", str(prom), "--assessment", str(path)]) == 0
+    assert drift_samples() == {"amount": pytest.approx(0.31)}
+    capsys.readouterr()

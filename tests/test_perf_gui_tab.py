@@ -61,6 +61,14 @@ def test_band_and_cold_start_chart(qtbot, env):
     policy = tab.coldstart_policy.getData()[1]
     assert len(policy) == len(bins) == 5
     assert policy[np.isfinite(policy)].tolist() == pytest.approx([b["policy"] for b in bins if b["policy"] is not None])
+    # the Prometheus export carries the PSI of the assessment's drift run
+    store.add_run("drift", settings={}, inputs=[], started_utc="2026-06-04T00:00:00Z",
+                  finished_utc="2026-06-04T00:01:00Z", result={"columns": [{"name": "amount", "psi": 0.27}]})
+    out = tmp_path / "m.prom"
+    with qtbot.waitSignal(tab.tasks.finished, timeout=20000):
+        tab.export_prometheus(str(out), str(tmp_path / "r.yml"))
+    assert 'ml_data_drift_score{feature="amount",model="model"} 0.27' in out.read_text()
+    assert "HighPredictionLatency" in (tmp_path / "r.yml").read_text() and not errors
 
 
 def test_multiclass_with_a_typed_probability_prefix(qtbot, env):

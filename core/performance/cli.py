@@ -49,6 +49,8 @@ def register(sub) -> None:
     m.add_argument("--out", required=True, metavar="FILE", help="the .prom file to write")
     m.add_argument("--rules", default=None, metavar="FILE", help="also write Prometheus alert rules (YAML)")
     m.add_argument("--model", default="model", help="the model label (model)")
+    m.add_argument("--assessment", default=None, metavar="FILE",
+                   help="with a LOG: also export the PSI of this assessment's drift run that counts")
     m.add_argument("--json", action="store_true")
     m.set_defaults(handler=cmd_metrics_export)
 
@@ -160,7 +162,7 @@ def cmd_coldstart(args) -> int:
 def cmd_metrics_export(args) -> int:
     from core.performance.prometheus import export_metrics
 
-    out = export_metrics(args.source, args.out, rules=args.rules, model=args.model)
+    out = export_metrics(args.source, args.out, rules=args.rules, model=args.model, assessment=args.assessment)
     if args.json:
         emit_json(out)
     else:

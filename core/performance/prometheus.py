@@ -153,12 +153,26 @@ def _from_log(path, model: str) -> tuple[dict, float | None]:
     return kw, accuracy
 
 
-def _from_assessment(path, model: str) -> tuple[dict, float | None]:
+def _counted_runs(store) -> list[dict]:
     from core.assessment.counted import runs_that_count
+
+    return runs_that_count(store.runs(), store.links(), store.counted_run_choices())
+
+
+def drift_psi(store) -> dict:
+    """``{feature: PSI}`` of the assessment's drift run that counts (empty without one)."""
+    drift = {}
+    for run in _counted_runs(store):
+        if run.get("kind") == "drift":
+            drift = run.get("result") or {}
+    return {c.get("name"): c.get("psi") for c in drift.get("columns") or [] if isinstance(c, dict)}
+
+
+def _from_assessment(path, model: str) -> tuple[dict, float | None]:
     from core.cli.output import open_existing
 
     with open_existing(path) as store:
-        runs = runs_that_count(store.runs(), store.links(), store.counted_run_choices())
+        runs = _counted_runs(store)
     newest = {}
     for run in runs:
         if run.get("kind") in ("performance", "drift"):
@@ -173,13 +187,24 @@ def _from_assessment(path, model: str) -> tuple[dict, float | None]:
     return kw, (perf.get("baseline") or {}).get("accuracy")
 
 
-def export_metrics(source, out, *, rules=None, model: str = "model") -> dict:
-    """Write the exposition file (and the rules YAML); returns what was written."""
+def export_metrics(source, out, *, rules=None, model: str = "model", drift: dict | None = None,
+                   assessment=None) -> dict:
+    """Write the exposition file (and the rules YAML); returns what was written.
+
+    For a log, the drift scores come from ``drift`` (``{feature: PSI}``) or from the drift run that counts in
+    the ``assessment`` file.
+    """
     src = Path(source)
     if src.suffix.lower() == ".preflight":
         kw, baseline = _from_assessment(src, model)
     else:
         kw, baseline = _from_log(src, model)
+        if drift is None and assessment is not None:
+            from core.cli.output import open_existing
+
+            with open_existing(assessment) as store:
+                drift = drift_psi(store)
+        kw["drift"] = drift or {}
     text = exposition(**kw)
     Path(out).write_text(text, encoding="utf-8")
     result = {"out": str(out), "samples": sum(1 for line in text.splitlines() if line and not line.startswith("#")),

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPus
                                QTabWidget, QVBoxLayout, QWidget)
 
 from core.errors import PreflightError
-from core.performance.prometheus import export_metrics
+from core.performance.prometheus import drift_psi, export_metrics
 from core.performance.run import latest_drift_run_id, log_column_names, record_performance, run_performance
 from ui.common.charts import CURRENT_COLOUR, REFERENCE_COLOUR, make_plot, pg
 from ui.common.dialogs import message_label, show_error
@@ -358,8 +358,10 @@ class PerformanceTab(QWidget):
                 return
             rules = str(out).rsplit(".", 1)[0] + "-alerts.yml"
 
+        drift = drift_psi(self.context.store) if self.context.store is not None else None
+
         def job(progress=None, cancelled=None):
-            return export_metrics(self.log_path, out, rules=rules)
+            return export_metrics(self.log_path, out, rules=rules, drift=drift)
 
         self.tasks.run("Writing Prometheus metrics", job, error_title="Cannot export the metrics",
                        on_result=lambda r: self.context.status_message.emit(
