@@ -255,3 +255,19 @@ def test_detect_format():
     assert detect_format(K6 / "summary_export.json") == "k6_summary"
     assert detect_format(LOCUST / "demo_stats.csv") == "locust_csv"
     assert detect_format(LOCUST / "demo") == "locust_csv"
+
+
+def test_report_and_gate_treat_imports_like_native_runs():
+    from core.load import report_loadtest
+
+    for name, ready in (("summary_export.json", True), ("handle_summary.json", False)):
+        run = import_results(K6 / name)
+        stored = {"id": 7, "kind": "loadtest", "result": run.result.to_dict(), "settings": run.settings}
+        assert run.result.production_ready is ready
+        assert report_loadtest.loadtest_gate(stored)["state"] == ("pass" if ready else "fail")
+        page = report_loadtest.render(stored)
+        assert "dropped_iterations" in page and sha(K6 / name)[:16] in page
+    run = import_results(K6 / "points.json")    # a timeline and a histogram: the charts are drawn
+    page = report_loadtest.render({"id": 8, "kind": "loadtest", "result": run.result.to_dict(),
+                                   "settings": run.settings})
+    assert page.count("<svg") >= 2
