@@ -23,7 +23,7 @@ for row in db.execute(f"SELECT {', '.join(want)}, prev_hash, hash FROM audit_eve
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     seq += 1
     if body["seq"] != seq or row[-2] != prev or row[-1] != hashlib.sha256((text + prev).encode()).hexdigest():
-        sys.exit(print(f"BROKEN at event {seq}") or 1)
+        sys.exit(print(f"BROKEN at event {body['seq']}") or 1)
     prev = hashes[seq] = row[-1]
 info = dict(db.execute("SELECT key, value FROM info WHERE key IN ('audit_head', 'audit_count')"))
 if seq == 0 or info.get("audit_head") != prev or info.get("audit_count") != str(seq):
