@@ -137,3 +137,49 @@ def test_confusion_counts_in_chunks_equal_one_pass(monkeypatch):
     assert (grouped.confusion_matrices(group, 7, yt, yp, 3) == whole).all()
     assert whole.sum() == 500 and whole[2].tolist() == skm.confusion_matrix(yt[group == 2], yp[group == 2],
                                                                             labels=range(3)).tolist()
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=SEEDS, k=st.integers(2, 4))
+def test_evaluate_windows_and_segments_equal_scikit_learn_on_their_rows(seed, k):
+    from core.performance.evaluate import Columns, evaluate
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    names = np.array(["ant", "bee", "cat", "dog"][:k], dtype=object)
+    y = rng.choice(k, n, p=rng.dirichlet(np.full(k, 0.5)))
+    keep = rng.choice(n, k, replace=False)
+    y[keep] = np.arange(k)                                 # every class among the labels somewhere
+    pred = np.where(rng.random(n) < 0.7, y, rng.choice(k, n))
+    labels = names[y].copy()
+    late = rng.random(n) < 0.2
+    late[keep] = False
+    labels[late] = None                                    # labels not arrived yet
+    seg = rng.choice(np.array(["eu", "us", "asia"], dtype=object), n)
+    score = rng.random(n) if k == 2 else None
+    r = evaluate(Columns(labels, names[pred], score, segment=seg), window=80, min_labels=1)
+    classes = r["classes"]
+    code = {c: i for i, c in enumerate(classes)}
+
+    def check(metrics, rows):
+        rows = rows[labels[rows] != None]  # noqa: E711 - object array of labels and None
+        if len(rows) == 0:
+            assert metrics is None
+            return
+        yt = np.array([code[v] for v in labels[rows]])
+        yp = np.array([code[v] for v in names[pred][rows]])
+        assert metrics["accuracy"] == pytest.approx(skm.accuracy_score(yt, yp), abs=1e-12)
+        assert metrics["f1"] == pytest.approx(skm.f1_score(yt, yp, average="weighted", zero_division=0), abs=1e-12)
+        assert metrics["recall_macro"] == pytest.approx(skm.recall_score(yt, yp, average="macro", zero_division=0),
+                                                        abs=1e-12)
+        if score is not None:
+            want = skm.roc_auc_score(yt, score[rows]) if len(set(yt.tolist())) == 2 else None
+            assert _close(metrics.get("roc_auc"), want)
+
+    for w, window in enumerate(r["windows"]):
+        check(window["metrics"], np.arange(80 * w, 80 * (w + 1)))
+    for name, s in r["segments"].items():
+        check(s["metrics"], np.flatnonzero(seg == name))
+        for w, window in enumerate(s["windows"]):
+            rows = np.arange(80 * w, 80 * (w + 1))
+            check(window["metrics"], rows[seg[rows] == name])
