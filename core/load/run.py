@@ -8,19 +8,17 @@ through :func:`loadtest_run_from_result` and become runs of the same kind.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.canonical import sha256_file, utc_now
 from core.errors import InputFileError, PreflightError
+from core.load.engine_bodies import read_row_bodies
 from core.load.plan import DEFAULT_BODY, LoadPlan
 from core.load.result import LoadResult
 from core.progress import scaled
 
 KIND = "loadtest"
-MAX_BODY_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -46,30 +44,6 @@ def file_record(path, role: str) -> dict:
     if not p.is_file():
         raise InputFileError(p, "file not found")
     return {"role": role, "path": str(p), "sha256": sha256_file(p), "size": p.stat().st_size}
-
-
-def _cell(value):
-    if value is None:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
-def read_row_bodies(path, *, progress=None, cancelled=None) -> tuple[list[str], dict]:
-    """One JSON object body per CSV row (missing cells left out), and the table's input record."""
-    from core.data.tables import read_table
-
-    table = read_table(path, progress=progress, cancelled=cancelled)
-    if table.rows == 0:
-        raise InputFileError(path, "the rows file has no data row")
-    df = table.df.head(MAX_BODY_ROWS)
-    cols = [str(c) for c in df.columns]
-    bodies = []
-    for values in df.itertuples(index=False, name=None):
-        obj = {c: v for c, v in zip(cols, map(_cell, values)) if v is not None}
-        bodies.append(json.dumps(obj, separators=(",", ":"), default=str))
-    return bodies, table.input_record("rows_csv")
 
 
 def read_body_file(path) -> tuple[str, dict]:
