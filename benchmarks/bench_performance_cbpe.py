@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -85,11 +86,12 @@ def one_seed(args, seed: int, python: Path) -> dict:
     truth = realised(df, y)
     # Preflight in-process: read, every realised metric on the reference, CBPE on every window
     settings = PerformanceSettings(window="1D", baseline_windows=args.ref_days)
-    times = []
+    times, cpu = [], []
     for _ in range(args.repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         run = run_performance(path, settings)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     pre = {w["start"][:10]: w["estimated"] for w in run.result["windows"]}
     # Preflight as a whole process (imports included)
     t = time.perf_counter()
@@ -106,7 +108,8 @@ def one_seed(args, seed: int, python: Path) -> dict:
         raise SystemExit(proc.stderr)
     nml = json.loads(proc.stdout.strip().splitlines()[-1])
     proc = subprocess.run([str(python), str(NANNY), str(path), str(args.repeats)], capture_output=True, text=True)
-    nml_best = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]["best_fit_estimate"]
+    best = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
+    nml_best, nml_cpu = best["best_fit_estimate"], best["best_cpu"]
     rows = []
     for c in nml["chunks"]:
         d = c["start"]
@@ -121,7 +124,7 @@ def one_seed(args, seed: int, python: Path) -> dict:
             "seconds": {"preflight_first": times[0], "preflight_best": min(times), "preflight_process": t_pre_proc,
                         "nannyml_first": nml["seconds"]["fit"] + nml["seconds"]["estimate"],
                         "nannyml_best": nml_best, "nannyml_read": nml["seconds"]["read"],
-                        "nannyml_process": t_nml_proc},
+                        "nannyml_process": t_nml_proc, "preflight_best_cpu": min(cpu), "nannyml_best_cpu": nml_cpu},
             "nannyml_version": nml["version"]}
 
 
@@ -154,6 +157,9 @@ def main() -> None:
               f"{s['nannyml_first']:.3f} / {s['nannyml_best']:.3f} / {s['nannyml_process']:.2f}")
     mean = {tool: float(np.mean([r["mae"][tool] for r in runs])) for tool in ("preflight", "nannyml")}
     print(f"mean MAE over {len(runs)} seeds: Preflight {mean['preflight']:.4f}, NannyML {mean['nannyml']:.4f}")
+    print("best CPU seconds in-process per seed (Preflight; NannyML): "
+          + ", ".join(f"{r['seconds']['preflight_best_cpu']:.3f}; {r['seconds']['nannyml_best_cpu']:.3f}" for r in runs)
+          + f"  (load average {os.getloadavg()[0]:.1f})")
     out = ROOT / "benchmarks" / "results" / "cbpe_nannyml.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "runs": runs, "mean_mae": mean}, indent=1), encoding="utf-8")

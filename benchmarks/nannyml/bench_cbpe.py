@@ -33,7 +33,9 @@ def main(path: str, repeats: int) -> None:
     reference = df[df["period"] == "reference"].reset_index(drop=True)
     analysis = df[df["period"] == "analysis"].drop(columns=["y_true"]).reset_index(drop=True)
     runs = []
+    cpu = []
     for _ in range(repeats):
+        c = time.process_time()
         t = time.perf_counter()
         estimator = nml.CBPE(metrics=["accuracy"], y_pred_proba="y_score", y_pred="y_pred", y_true="y_true",
                              timestamp_column_name="timestamp", problem_type="classification_binary",
@@ -43,6 +45,7 @@ def main(path: str, repeats: int) -> None:
         t = time.perf_counter()
         result = estimator.estimate(analysis)
         runs.append((t_fit, time.perf_counter() - t))
+        cpu.append(time.process_time() - c)
     t_fit, t_estimate = runs[0]
     best = min(a + b for a, b in runs)
     out = result.filter(period="analysis").to_df(multilevel=False)
@@ -52,7 +55,7 @@ def main(path: str, repeats: int) -> None:
                "high": float(r["accuracy_upper_confidence_boundary"])} for _, r in out.iterrows()]
     print(json.dumps({"version": nml.__version__, "pandas": pd.__version__, "chunks": chunks,
                       "seconds": {"import": t_import, "read": t_read, "fit": t_fit, "estimate": t_estimate,
-                                  "best_fit_estimate": best, "repeats": repeats}}))
+                                  "best_fit_estimate": best, "best_cpu": min(cpu), "repeats": repeats}}))
 
 
 if __name__ == "__main__":
