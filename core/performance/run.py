@@ -9,7 +9,8 @@ The result (``PerformanceRun.result``) is a JSON-able dict:
 * ``task`` (``binary``, ``multiclass``, ``regression``), ``classes``, ``window``, ``rows``, ``labelled``;
 * ``windows``: ``[{start, end, rows, labelled, too_few_labels, metrics, estimated}]``; ``metrics`` is null
   without labels, else ``accuracy``, ``precision``/``recall``/``f1`` (weighted), ``*_macro``, ``roc_auc``
-  and ``confusion_matrix`` (``labels``, ``matrix``), or ``mae``/``rmse``/``r2``; ``estimated`` is the CBPE
+  (and ``roc_auc_macro`` with per-class probabilities) and ``confusion_matrix`` (``labels``, ``matrix``), or
+  ``mae``/``rmse``/``r2`` (definitions in :mod:`core.performance.grouped`); ``estimated`` is the CBPE
   estimate (``accuracy``, ``precision``, ``recall``, ``f1`` with ``*_low``/``*_high``) or null;
 * ``metrics``: over every labelled row; ``accuracy``: the baseline accuracy (what the handoff pre-fills);
 * ``baseline`` (``{metric: value}``), ``baseline_source``, ``current_window`` (index of the judged window),
