@@ -79,3 +79,72 @@ def test_amending_an_approved_assessment_says_what_it_voids_and_is_audited(store
         {"seq": amendment.seq, "ts_utc": event["ts_utc"], "actor": event["actor"],
          "reason": "Latency baseline re-measured on the new cluster", "invalidates": 3}]
     assert store.verify_audit().ok
+
+
+# ------------------------------------------------------------------ the window: no stray edit, Amend first
+@pytest.fixture
+def approved_window(qtbot, store):
+    from ui.checklist.tab import ChecklistTab
+    from ui.context import AssessmentContext
+    from ui.handoff.form import HandoffForm
+
+    signing.save_handoff(store, COMPLETE)
+    cy = _prepared_and_reviewed(store)
+    signing.sign(store, cy, "correct-horse-3", "approval")
+    context = AssessmentContext()
+    context.store = store
+    form, checklist = HandoffForm(context), ChecklistTab(context)
+    for w in (form, checklist):
+        qtbot.addWidget(w)
+    context.handoff_changed.connect(form.refresh)
+    form.refresh()
+    return context, form, checklist
+
+
+def test_a_stray_click_on_an_approved_handoff_changes_nothing(approved_window):
+    context, form, checklist = approved_window
+    store = context.store
+    n = len(store.audit_events())
+    box = form.fields["security_scan_completed"]
+    assert form.locked and not box.isEnabled() and not form.amend_button.isHidden()
+    box.setChecked(False)  # even if a click got through
+    assert signing.load_handoff(store).security_scan_completed
+    assert box.isChecked() and "Not saved" in form.summary.text()
+    assert checklist.edit_item(store.items()[0], "notes", "just a note") is False
+    assert "approved" in checklist.message.text() and checklist.undo_stack.count() == 0
+    assert len(store.audit_events()) == n and signing.stage(store) == "approved"
+
+
+def test_amend_says_what_it_voids_then_edits_go_through_and_the_report_shows_the_reason(approved_window, tmp_path):
+    context, form, checklist = approved_window
+    store = context.store
+    assert "will invalidate 3 valid signatures" in form.amend_prompt()
+    assert "Ann Preparer (authorship)" in form.amend_prompt()
+    assert not form.amend("because")
+    assert form.locked and "at least 10 characters" in form.summary.text()
+    assert form.amend("Latency baseline re-measured on the new cluster")
+    assert not form.locked and form.fields["baseline_p95_latency_ms"].isEnabled()
+    assert form.commit("baseline_p95_latency_ms", 140.0)
+    assert signing.load_handoff(store).baseline_p95_latency_ms == 140.0
+    assert signing.stage(store) == "unsigned"
+    assert checklist.edit_item(store.items()[0], "notes", "after the amendment")
+    from core.cli import main as cli_main
+
+    out = tmp_path / "r.html"
+    assert cli_main(["report", str(store.path), "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "Amendments after approval" in html and "Latency baseline re-measured on the new cluster" in html
+    assert "3 signature(s) invalidated" in html
+
+
+def test_the_amend_dialog_wants_a_real_reason(qtbot):
+    from ui.handoff.form import AmendDialog
+
+    dialog = AmendDialog("prompt")
+    qtbot.addWidget(dialog)
+    dialog.reason.setPlainText("short")
+    dialog._check()
+    assert dialog.result() != AmendDialog.Accepted and "at least 10" in dialog.error.text()
+    dialog.reason.setPlainText("A reason long enough")
+    dialog._check()
+    assert dialog.result() == AmendDialog.Accepted

@@ -29,6 +29,7 @@ class AssessmentContext(QObject):
         super().__init__(parent)
         self.store: Assessment | None = None
         self.chain = None           # the latest ChainVerification of the open store (None: not checked yet)
+        self.amendment = None       # core.handoff.approval.Amendment the user opened on an approved assessment
         self._data_version: int | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(OUTSIDE_CHECK_MS)
@@ -41,6 +42,7 @@ class AssessmentContext(QObject):
         old = self.store
         self.store = store
         self.chain = None  # the new file's chain is verified from its start
+        self.amendment = None
         self._data_version = self._read_version()
         self._timer.start()
         self.opened.emit()
@@ -52,6 +54,28 @@ class AssessmentContext(QObject):
         for name in what:
             getattr(self, f"{name}_changed").emit()
         self.audit_changed.emit()
+
+    # ------------------------------------------------------------ approved: edit only after Amend
+    def edit_lock_message(self) -> str | None:
+        """Why an edit of the signed content is refused now (None: it may go ahead).
+
+        An approved assessment is changed only after the user chose Amend and gave a reason; the
+        amendment stays open until a new signature is made.
+        """
+        store = self.store
+        if store is None or not store.signature_rows():
+            return None
+        from core.handoff import approval, signing
+
+        states = signing.signature_states(store)
+        if not approval.is_approved(store, states):
+            return None
+        valid = [s.signature.id for s in states if s.valid]
+        if self.amendment is not None and self.amendment.covers(valid):
+            return None
+        return (f"This assessment is approved ({len(valid)} valid signature{'s' if len(valid) != 1 else ''}); "
+                "nothing was changed. To change it, choose Amend on the Handoff tab and give a reason: the change "
+                "will invalidate those signatures.")
 
     # ------------------------------------------------------------ outside writes
     def _read_version(self) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from core.handoff.approval import amendments
 from core.handoff.form import FIELDS, GROUPS
 from core.handoff.modelcard import SECTIONS as MODEL_CARD_SECTIONS
 from core.render.html import (GREEN, GREY, RED, AMBER, bullet_list, esc, fmt, kv_table, mark, mono, section,
@@ -241,7 +242,11 @@ def audit_section(data) -> str:
              esc(e.get("entity")), mono(short_hash(e.get("hash"), 20))] for e in reversed(tail)]
     note = (f'<p class="small muted">The {len(tail)} most recent of {len(data.audit_events)} events; the JSON copy '
             "holds every event with its hashes. Keep this head hash: a rewritten chain will not match it.</p>")
-    return section("audit", "Audit trail", kv_table(pairs) + "<h4>Recent events</h4>" +
+    amended = amendments(data.audit_events)
+    amend_html = ("<h4>Amendments after approval</h4>" + bullet_list(
+        [f"event {esc(fmt(a['seq']))}, {esc(when(a['ts_utc']))}, {esc(a['actor'])}: {esc(a['reason'])} "
+         f"({esc(fmt(a['invalidates']))} signature(s) invalidated)" for a in amended]) if amended else "")
+    return section("audit", "Audit trail", kv_table(pairs) + amend_html + "<h4>Recent events</h4>" +
                    table(["Seq", "Time (UTC)", "Actor", "Action", "Entity", "Hash"], rows, numeric={0}) + note)
 
 

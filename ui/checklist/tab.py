@@ -148,6 +148,10 @@ class ChecklistTab(QWidget):
         self.context.status_message.emit(text)
 
     def _push(self, command) -> bool:
+        locked = self.context.edit_lock_message()
+        if locked:
+            self.show_write_error(locked)
+            return False
         ok = push_after_write(self.undo_stack, command, self.show_write_error)
         if ok:
             set_message(self.message, "")

@@ -11,10 +11,11 @@ a performance or load run exists.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
-from core.handoff import signing
+from core.handoff import approval, signing
 from core.errors import PreflightError
 from core.handoff.form import FIELDS, GROUPS, Handoff, load_test_preset, split_list, validate_handoff
 from core.handoff.prefilling import prefill_kinds
@@ -44,6 +45,34 @@ def _parse_number(text: str):
         raise PreflightError(f"{text!r} is not a number") from None
 
 
+class AmendDialog(QDialog):
+    """Asks for the reason to change an approved assessment, after saying which signatures it will void."""
+
+    def __init__(self, prompt: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Amend the approved assessment")
+        self.prompt = QLabel(prompt)
+        self.prompt.setWordWrap(True)
+        self.reason = QPlainTextEdit()
+        self.reason.setPlaceholderText(f"Why it must change (at least {approval.MIN_AMEND_REASON} characters)")
+        self.reason.setFixedHeight(72)
+        self.error = QLabel("")
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.button(QDialogButtonBox.Ok).setText("Amend")
+        self.buttons.accepted.connect(self._check)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        for w in (self.prompt, self.reason, self.error, self.buttons):
+            lay.addWidget(w)
+
+    def _check(self) -> None:
+        if len(self.reason.toPlainText().strip()) < approval.MIN_AMEND_REASON:
+            self.error.setText(f"Give a reason of at least {approval.MIN_AMEND_REASON} characters.")
+            return
+        self.accept()
+
+
 class HandoffForm(QWidget):
     """Edits the handoff of ``context.store``.  ``hash_requested(path)`` asks the tab to hash a training file."""
 
@@ -68,9 +97,21 @@ class HandoffForm(QWidget):
         self.prefill_notes = QLabel("")
         self.prefill_notes.setWordWrap(True)
         self.prefill_notes.setStyleSheet(NOTE_STYLE)
+        self.lock_note = QLabel("")
+        self.lock_note.setObjectName("handoffLocked")
+        self.lock_note.setWordWrap(True)
+        self.lock_note.setStyleSheet(NOTE_STYLE)
+        self.amend_button = QPushButton("Amend...")
+        self.amend_button.setToolTip("Change the approved assessment; you give a reason and its signatures "
+                                     "become invalid")
+        self.amend_button.clicked.connect(self.request_amend)
+        self.buttons: list[QPushButton] = []  # Hash file / Browse: disabled with the fields while locked
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.prefill_button)
+        lock_bar = QHBoxLayout()
+        lock_bar.addWidget(self.lock_note, 1)
+        lock_bar.addWidget(self.amend_button)
 
         body = QWidget()
         grid = QGridLayout(body)
@@ -88,6 +129,7 @@ class HandoffForm(QWidget):
 
         lay = QVBoxLayout(self)
         lay.addLayout(top)
+        lay.addLayout(lock_bar)
         lay.addWidget(self.prefill_notes)
         lay.addWidget(scroll, 1)
         self.prefill_notes.setVisible(False)
@@ -130,10 +172,12 @@ class HandoffForm(QWidget):
             self.hash_button = QPushButton("Hash file...")
             self.hash_button.clicked.connect(self._choose_training_file)
             line.addWidget(self.hash_button)
+            self.buttons.append(self.hash_button)
         elif kind == "path" and name not in READ_ONLY:
             browse = QPushButton("Browse...")
             browse.clicked.connect(lambda _c=False, n=name: self._browse(n))
             line.addWidget(browse)
+            self.buttons.append(browse)
         col.addLayout(line)
         error = self._message_line(f"error_{name}", ERROR_STYLE)
         col.addWidget(error)
@@ -168,6 +212,7 @@ class HandoffForm(QWidget):
             self.summary.setStyleSheet(FAIL_STYLE)
             return
         self.prefill_button.setVisible(any(r["kind"] in PREFILL_KINDS for r in store.runs(with_result=False)))
+        self._show_lock()
         for name, kind in self.kinds.items():
             if name in self.input_errors:
                 continue
@@ -184,6 +229,46 @@ class HandoffForm(QWidget):
                     widget.setText(text)
                     widget.setCursorPosition(0)
         self._show_validation()
+
+    def _show_lock(self) -> None:
+        """While the assessment is approved (and not being amended) the fields cannot be changed."""
+        locked = self.context.edit_lock_message()
+        self.locked = locked is not None
+        for widget in list(self.fields.values()) + self.buttons + [self.prefill_button]:
+            widget.setEnabled(not self.locked)
+        self.lock_note.setText("Approved: the handoff is locked. Choose Amend to change it (you give a reason, and "
+                               "every signature becomes invalid)." if self.locked else "")
+        self.lock_note.setVisible(self.locked)
+        self.amend_button.setVisible(self.locked)
+
+    locked = False
+
+    def amend_prompt(self) -> str:
+        voided = approval.signatures_an_edit_voids(self.context.store)
+        names = "; ".join(f"{s.user_name} ({s.meaning})" for s in voided)
+        return (f"This assessment is approved. Amending it will invalidate {len(voided)} valid "
+                f"signature{'s' if len(voided) != 1 else ''}" + (f": {names}" if names else "") +
+                ". They must sign again after the change. The reason is recorded in the audit trail "
+                "and printed in the report.")
+
+    def request_amend(self) -> bool:
+        dialog = AmendDialog(self.amend_prompt(), self)
+        if dialog.exec() != QDialog.Accepted:
+            return False
+        return self.amend(dialog.reason.toPlainText())
+
+    def amend(self, reason: str) -> bool:
+        """Open an amendment with ``reason`` (audited); the form can then be edited."""
+        try:
+            self.context.amendment = approval.amend(self.context.store, reason)
+        except PreflightError as exc:
+            self.summary.setText(f"Cannot amend: {exc}")
+            self.summary.setStyleSheet(FAIL_STYLE)
+            return False
+        self.context.status_message.emit("Amendment recorded; the next change invalidates the signatures.")
+        self.context.notify("handoff")
+        self.refresh()
+        return True
 
     def reset(self) -> None:
         """A different assessment was opened: forget refused values and notes."""
@@ -251,6 +336,12 @@ class HandoffForm(QWidget):
         return self._save(updated)
 
     def _save(self, updated: Handoff) -> bool:
+        locked = self.context.edit_lock_message()
+        if locked:  # a stray click on an approved assessment changes nothing
+            self.refresh()
+            self.summary.setText(f"Not saved: {locked}")
+            self.summary.setStyleSheet(FAIL_STYLE)
+            return False
         try:
             signing.save_handoff(self.context.store, updated)
         except PreflightError as exc:
