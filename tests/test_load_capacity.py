@@ -13,7 +13,8 @@ from core.assessment.store import create_assessment
 from core.canonical import dumps
 from core.errors import Cancelled, PreflightError
 from core.load import capacity as cap
-from core.load.capacity_run import CapacitySettings, loadtest_histogram, record_capacity, run_capacity
+from core.load.capacity_run import (CapacitySettings, loadtest_histogram, record_capacity, run_capacity,
+                                     judged_p95, sim_requests, simulate_design)
 from core.load.simulate import simulate
 
 
@@ -25,6 +26,8 @@ def erlang_c_by_factorials(c, a):
 def mmc_sojourn_quantile(c, rate, mu, q):
     """Exact M/M/c latency quantile from P(T > t) = e^{-μt}[1 + Cμ/(cμ-λ-μ)(1 - e^{-(cμ-λ-μ)t})]."""
     C, d = erlang_c_by_factorials(c, rate / mu), c * mu - rate - mu
+    if abs(d) < 1e-12:  # the limit d -> 0: e^{-μt}(1 + Cμt)
+        return brentq(lambda t: math.exp(-mu * t) * (1 + C * mu * t) - (1 - q), 0, 60)
     return brentq(lambda t: math.exp(-mu * t) * (1 + C * mu / d * (1 - math.exp(-d * t))) - (1 - q), 0, 60)
 
 
@@ -42,6 +45,11 @@ def test_erlang_c_is_stable_for_thousands_of_replicas():
     expected = c * b / (c - a * (1 - b))
     got = cap.erlang_c(c, a)
     assert 0 < got < 1 and got == pytest.approx(expected, rel=1e-9)
+
+
+def test_both_erlang_b_algorithms_agree_where_they_meet():
+    for c, a in ((501, 470.0), (800, 790.5), (2000, 1500.0), (3, 2.5)):
+        assert cap.erlang_b_poisson(c, a) == pytest.approx(cap.erlang_b_recursive(c, a), rel=1e-9)
 
 
 def test_the_issues_mm4_example_in_closed_form():
@@ -116,14 +124,37 @@ def test_curves_rise_with_the_rate_fall_with_replicas_and_stop_at_capacity():
 def test_smallest_replica_count_is_confirmed_by_simulation():
     s = CapacitySettings(rate=30, service_ms=40, cv=1.5, replicas=3, requests=100_000, seed=4)
     r = run_capacity(s).result
-    n = r["needed"]["simulation"]
-    assert r["design_rate"] == 300 and abs(n - r["needed"]["closed_form"]) <= 2
+    needed = r["needed"]
+    n = needed["replicas"]
+    assert r["design_rate"] == 300 and needed["basis"] == "simulation" and abs(n - needed["closed_form"]) <= 2
     d = cap.lognormal(40, 1.5)
-    assert simulate(300, n, d, requests=100_000, seed=4)["p95_ms"] <= 200
-    assert simulate(300, n - 1, d, requests=100_000, seed=4)["p95_ms"] > 200
-    assert r["slo_met"] is False and r["simulation"]["stable"] is False and str(n) in r["verdict"]
+    for c, ok in ((n, True), (n - 1, False)):
+        sim = simulate(300, c, d, requests=sim_requests(100_000, c, 300, d), seed=4)
+        assert (sim["p95_ms"] <= 200) is ok
+    assert r["slo_met"] is False and r["simulation"]["stable"] is False and f"is {n} (by simulation)" in r["verdict"]
     ok = run_capacity(CapacitySettings(rate=30, service_ms=40, cv=1.5, replicas=n, requests=100_000, seed=4))
-    assert ok.result["slo_met"] is True
+    assert ok.result["slo_met"] is True and ok.result["judged"]["basis"] == "simulation"
+
+
+def test_with_exponential_service_erlang_c_decides_the_replica_count():
+    r = run_capacity(CapacitySettings(rate=120, service_ms=40, requests=20_000)).result
+    fewest = next(c for c in range(49, 80) if mmc_sojourn_quantile(c, 1200, 25, 0.95) <= 0.2)
+    assert r["needed"]["replicas"] == fewest and r["needed"]["basis"].startswith("Erlang C")
+    assert r["needed"]["simulated"]["replicas"] == fewest and r["slo_met"] is True
+
+
+def test_a_simulation_that_cannot_settle_is_not_trusted_alone():
+    # 402 lognormal replicas at utilisation ~0.995: a queue started empty needs far longer than 1M requests
+    s = CapacitySettings(rate=1000, service_ms=40, cv=1.5, replicas=402, requests=20_000)
+    d = cap.lognormal(40, 1.5)
+    assert sim_requests(20_000, 402, 10_000, d) == 1_000_000
+    sim = simulate_design(s, d)
+    assert sim["requests"] == 1_000_000 and sim["settled"] is False
+    p95, basis = judged_p95(s, d, 10_000, 402, sim)
+    assert basis.startswith("the larger of")
+    assert p95 == max(sim["p95_ms"], cap.closed_form(10_000, 402, d)["p95_ms"])
+    settled = simulate_design(CapacitySettings(rate=8, service_ms=40, cv=1.5, replicas=4), d)
+    assert settled["settled"] is True and judged_p95(s, d, 80, 4, settled) == (settled["p95_ms"], "simulation")
 
 
 def test_no_replica_count_when_the_service_alone_misses_the_slo():

@@ -28,6 +28,7 @@ def test_capacity_exit_codes_and_json(capsys):
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["slo_met"] is True and out["design_rate"] == 80 and out["simulation"]["p95_ms"] <= 200
+    assert out["judged"]["basis"].startswith("Erlang C") and out["judged"]["p95_ms"] <= 200
     assert out["at_design"]["p_wait"] == pytest.approx(0.1, abs=0.1) and len(out["curves"]["p95_ms"]) >= 6
     assert main(["capacity", "--rate", "8", "--service-ms", "40", "--replicas", "4", "--requests", "50000",
                  "--slo-p95-ms", "150"]) == 1

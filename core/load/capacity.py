@@ -1,7 +1,8 @@
 """Capacity model without an endpoint: closed forms for c identical replicas behind one queue.
 
-* :func:`erlang_c`: the M/M/c probability of waiting, from the Erlang B recursion
-  ``B(k) = a·B(k-1) / (k + a·B(k-1))`` (no factorials, stable for thousands of replicas);
+* :func:`erlang_c`: the M/M/c probability of waiting, from Erlang B: the recursion
+  ``B(k) = a·B(k-1) / (k + a·B(k-1))`` up to 500 replicas, the Poisson law in log space above
+  (no factorials; stable and fast for thousands of replicas);
 * :func:`closed_form`: utilisation, P(wait), mean wait and wait/latency percentiles.  With exponential
   service and Poisson arrivals these are the exact M/M/c values; otherwise the mean wait is the
   Allen–Cunneen approximation ``E[Wq] ≈ E[Wq]_{M/M/c} · (SCVa + SCVs)/2`` and the wait keeps the
@@ -26,15 +27,34 @@ from core.errors import PreflightError
 
 KINDS = ("exponential", "lognormal", "empirical")
 #: quadrature nodes of the service-time distribution for latency percentiles (headline / curves)
-NODES, CURVE_NODES, SIZING_NODES = 2000, 120, 400
+NODES, CURVE_NODES, SIZING_NODES = 2000, 120, 1000
 
 
-def erlang_b(c: int, a: float) -> float:
-    """Erlang B blocking probability for ``c`` servers and offered load ``a`` (recursion, no factorials)."""
+#: above this many replicas Erlang B comes from the Poisson law (O(1)) instead of the O(c) recursion
+RECURSION_LIMIT = 500
+
+
+def erlang_b_recursive(c: int, a: float) -> float:
+    """Erlang B by ``B(k) = a·B(k-1) / (k + a·B(k-1))``: stable for any c, O(c)."""
     b = 1.0
     for k in range(1, int(c) + 1):
         b = a * b / (k + a * b)
     return b
+
+
+def erlang_b_poisson(c: int, a: float) -> float:
+    """Erlang B as P(N = c) / P(N ≤ c) for N ~ Poisson(a), in log space: O(1) for thousands of replicas."""
+    from scipy.special import gammaincc, gammaln
+
+    log_pmf = c * math.log(a) - a - float(gammaln(c + 1))
+    return math.exp(log_pmf) / float(gammaincc(c + 1, a))
+
+
+def erlang_b(c: int, a: float) -> float:
+    """Erlang B blocking probability for ``c`` servers and offered load ``a`` (no factorials)."""
+    if a <= 0:
+        return 0.0
+    return erlang_b_recursive(c, a) if c <= RECURSION_LIMIT else erlang_b_poisson(c, a)
 
 
 def erlang_c(c: int, a: float) -> float:

@@ -7,14 +7,17 @@ expected peak; the design point is ``peak_factor`` (10) times it, the readiness 
 
 * ``distribution`` (kind, mean_ms, cv), ``rate``, ``peak_factor``, ``design_rate``, ``slo_p95_ms``, ``replicas``;
 * ``at_rate`` / ``at_design``: closed forms (:func:`core.load.capacity.closed_form`) for the given replicas;
-* ``simulation``: the discrete-event simulation at the design point for the given replicas;
-* ``needed``: the fewest replicas meeting the SLO at the design point, ``closed_form`` and ``simulation``
-  (the closed-form answer checked, and corrected, by simulation), ``at_rate`` (at the expected peak itself),
-  with ``simulated`` (the simulation at that count) and ``reason`` when no count can;
+* ``simulation``: the discrete-event simulation at the design point for the given replicas (``settled``: it
+  spanned enough time for a queue started empty to settle), and ``judged``: the p95 that decides and its
+  ``basis``: Erlang C when it is exact (exponential service, Poisson arrivals), otherwise the simulation
+  (or the larger of it and Allen–Cunneen when the simulation may not have settled);
+* ``needed``: the fewest replicas meeting the SLO at the design point: ``closed_form`` (the search start),
+  ``replicas`` (the answer, by the judged p95), ``basis``, ``p95_ms``, ``simulated`` (the simulation at that
+  count), ``at_rate`` (the closed-form count at the expected peak itself) and ``reason`` when no count can;
 * ``curves``: ``{"rates", "replicas", "p95_ms"}``, closed-form p95 latency against the arrival rate for
   a spread of 1..N replicas (null where unstable);
-* ``slo_met`` and ``verdict`` (a sentence): with ``replicas``, whether they meet the SLO at the design point
-  by simulation; without, whether any count up to ``max_replicas`` does.
+* ``slo_met`` and ``verdict`` (a sentence): with ``replicas``, whether their judged p95 meets the SLO at the
+  design point; without, whether any count up to ``max_replicas`` does.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class CapacitySettings:
     arrival_cv: float = 1.0            # 1: Poisson arrivals
     requests: int = DEFAULT_REQUESTS
     seed: int = 0
-    max_replicas: int = 1000
+    max_replicas: int = 100_000
     from_run: int | None = None        # a stored loadtest run whose service_histogram is the service time
 
     def to_dict(self) -> dict:
@@ -150,34 +153,92 @@ def _no_count_reason(dist, settings) -> str:
     return f"more than {settings.max_replicas:,} replicas would be needed"
 
 
+#: a simulation gives every replica at least this many requests, and spans this many relaxation times,
+#: raising the request count up to AUTO_MAX_REQUESTS (a longer run may still be asked for)
+PER_REPLICA, SPAN_RELAXATIONS, AUTO_MAX_REQUESTS = 100, 50, 1_000_000
+
+
+def relaxation_s(rate: float, c: int, dist: cap.ServiceDist) -> float:
+    """About how long a queue that starts empty takes to settle: 1 / (cμ(1 − √ρ)²) (heavy-traffic estimate)."""
+    rho = rate * dist.mean_s / c
+    return math.inf if rho >= 1 else 1.0 / (c / dist.mean_s * (1 - math.sqrt(rho)) ** 2)
+
+
+def sim_requests(requests: int, replicas: int, rate: float | None = None, dist: cap.ServiceDist | None = None) -> int:
+    """The simulated request count: as asked, raised to PER_REPLICA per replica and to SPAN_RELAXATIONS
+    relaxation times of the queue (raised to at most AUTO_MAX_REQUESTS)."""
+    n = PER_REPLICA * replicas
+    if rate is not None and dist is not None:
+        tau = relaxation_s(rate, replicas, dist)
+        if math.isfinite(tau):
+            n = max(n, int(math.ceil(SPAN_RELAXATIONS * tau * rate)))
+    return max(requests, min(AUTO_MAX_REQUESTS, n))
+
+
 def _sim(settings, dist, rate, c, progress=None, cancelled=None) -> dict:
-    return simulate(rate, c, dist, requests=settings.requests, arrival_scv=settings.arrival_cv ** 2,
-                    seed=settings.seed, progress=progress, cancelled=cancelled)
+    n = sim_requests(settings.requests, c, rate, dist)
+    out = simulate(rate, c, dist, requests=n, arrival_scv=settings.arrival_cv ** 2, seed=settings.seed,
+                   progress=progress, cancelled=cancelled)
+    if out.get("stable"):
+        out["settled"] = n / rate >= SPAN_RELAXATIONS * relaxation_s(rate, c, dist)
+    return out
 
 
-def _meets(sim: dict, slo: float) -> bool:
-    return bool(sim.get("stable")) and sim.get("p95_ms") is not None and sim["p95_ms"] <= slo
+def simulate_design(settings: CapacitySettings, dist: cap.ServiceDist, *, progress=None, cancelled=None) -> dict:
+    """The simulation at the design point for ``settings.replicas`` (what a capacity run stores)."""
+    return _sim(settings, dist, settings.rate * settings.peak_factor, settings.replicas, progress, cancelled)
 
 
-def verify_needed(settings, dist, start: int, cancelled=None) -> tuple[int | None, dict | None]:
-    """Move the closed-form replica count up or down until the simulation agrees it is the fewest."""
+def exact(settings: CapacitySettings, dist: cap.ServiceDist) -> bool:
+    """Exponential service and Poisson arrivals: Erlang C is exact, so it decides."""
+    return dist.kind == "exponential" and settings.arrival_cv == 1.0
+
+
+def judged_p95(settings, dist, rate: float, c: int, sim: dict | None) -> tuple[float | None, str]:
+    """The p95 (ms) that decides at ``rate`` with ``c`` replicas, and what it rests on (None: unstable).
+
+    Erlang C when it is exact; otherwise the simulation, or, when the simulation may not have settled, the
+    larger of it and the Allen–Cunneen value."""
+    cf = cap.closed_form(rate, c, dist, settings.arrival_cv ** 2)
+    if not cf["stable"]:
+        return None, "unstable"
+    if exact(settings, dist):
+        return cf["p95_ms"], "Erlang C (exact for exponential service and Poisson arrivals)"
+    if sim and sim.get("stable") and sim.get("settled"):
+        return sim["p95_ms"], "simulation"
+    sim_p95 = (sim or {}).get("p95_ms")
+    return (max(cf["p95_ms"], sim_p95) if sim_p95 is not None else cf["p95_ms"],
+            "the larger of the simulation (which may not have settled) and Allen–Cunneen")
+
+
+def verify_needed(settings, dist, start: int, progress=None, cancelled=None) -> dict:
+    """From the closed-form count, move up or down until the judged p95 says it is the fewest replicas."""
     design, slo = settings.rate * settings.peak_factor, settings.slo_p95_ms
-    c = start
-    sim = _sim(settings, dist, design, c, cancelled=cancelled)
-    steps = 0
-    while not _meets(sim, slo):
+    by_sim = not exact(settings, dist)
+
+    def at(c):
         check_cancel(cancelled)
+        if progress:
+            progress(min(0.9, steps / (MAX_SIM_STEPS + 1)))
+        sim = _sim(settings, dist, design, c, cancelled=cancelled) if by_sim else None
+        p95, basis = judged_p95(settings, dist, design, c, sim)
+        return p95 is not None and p95 <= slo, p95, basis, sim
+
+    c, steps = start, 0
+    ok, p95, basis, sim = at(c)
+    while not ok:
         c, steps = c + 1, steps + 1
         if c > settings.max_replicas or steps > MAX_SIM_STEPS:
-            return None, sim
-        sim = _sim(settings, dist, design, c, cancelled=cancelled)
+            return {"replicas": None, "reason": f"no count within {MAX_SIM_STEPS} of the closed form met the SLO"}
+        ok, p95, basis, sim = at(c)
     while c > 1 and steps <= MAX_SIM_STEPS and design * dist.mean_s < c - 1:
-        check_cancel(cancelled)
-        below = _sim(settings, dist, design, c - 1, cancelled=cancelled)
-        if not _meets(below, slo):
+        below = at(c - 1)
+        if not below[0]:
             break
-        c, sim, steps = c - 1, below, steps + 1
-    return c, sim
+        (_ok, p95, basis, sim), c, steps = below, c - 1, steps + 1
+    if sim is None:
+        sim = _sim(settings, dist, design, c, cancelled=cancelled)
+    return {"replicas": c, "p95_ms": p95, "basis": basis, "simulated": sim}
 
 
 def run_capacity(settings: CapacitySettings, *, histogram: dict | None = None, inputs: tuple = (),
@@ -194,20 +255,19 @@ def run_capacity(settings: CapacitySettings, *, histogram: dict | None = None, i
     design, slo = result["design_rate"], settings.slo_p95_ms
     n = settings.replicas
     if n is not None:
-        result["simulation"] = _sim(settings, dist, design, n, scaled(progress, 0.1, 0.5), cancelled)
+        sim = _sim(settings, dist, design, n, scaled(progress, 0.1, 0.5), cancelled)
+        p95, basis = judged_p95(settings, dist, design, n, sim)
+        result["simulation"], result["judged"] = sim, {"p95_ms": p95, "basis": basis}
     needed = result["needed"]
     if needed["closed_form"] is not None:
-        c, sim = verify_needed(settings, dist, needed["closed_form"], cancelled)
-        needed["simulation"], needed["simulated"] = c, sim
-        if c is None:
-            needed["reason"] = f"the simulation did not confirm a count within {MAX_SIM_STEPS} of the closed form"
+        needed.update(verify_needed(settings, dist, needed["closed_form"], scaled(progress, 0.5, 1.0), cancelled))
     else:
-        needed["simulation"], needed["simulated"] = None, None
+        needed.update(replicas=None, simulated=None)
     if progress:
         progress(1.0)
     result["slo_met"], result["verdict"] = _verdict(result, n, slo)
     summary = {"slo_met": result["slo_met"], "design_rate": design, "replicas": n,
-               "needed": needed.get("simulation"), "distribution": dist.kind}
+               "needed": needed.get("replicas"), "distribution": dist.kind}
     return FeatureRun(CAPACITY_KIND, result, settings.to_dict(), tuple(inputs), started, utc_now(), summary)
 
 
@@ -215,16 +275,16 @@ def _verdict(result: dict, n: int | None, slo: float) -> tuple[bool, str]:
     needed = result["needed"]
     design = result["design_rate"]
     want = (f"the fewest replicas for p95 ≤ {slo:g} ms at {design:,.4g} requests/s "
-            f"({result['peak_factor']:g}x the expected peak) is {needed.get('simulation')}"
-            if needed.get("simulation") is not None else needed.get("reason") or "no replica count meets the SLO")
+            f"({result['peak_factor']:g}x the expected peak) is {needed['replicas']} (by {needed['basis']})"
+            if needed.get("replicas") is not None else needed.get("reason") or "no replica count meets the SLO")
     if n is None:
-        return needed.get("simulation") is not None, want[:1].upper() + want[1:] + "."
-    sim = result.get("simulation") or {}
-    if not sim.get("stable"):
-        return False, f"{n} replica(s) are {sim.get('note') or 'unstable'}; {want}."
-    ok = _meets(sim, slo)
-    said = (f"{n} replica(s) give a simulated p95 of {sim['p95_ms']:,.1f} ms at {design:,.4g} requests/s: "
-            f"{'within' if ok else 'above'} the {slo:g} ms SLO")
+        return needed.get("replicas") is not None, want[:1].upper() + want[1:] + "."
+    judged = result["judged"]
+    if judged["p95_ms"] is None:
+        return False, f"{n} replica(s) are {(result.get('at_design') or {}).get('note') or 'unstable'}; {want}."
+    ok = judged["p95_ms"] <= slo
+    said = (f"{n} replica(s) give a p95 of {judged['p95_ms']:,.1f} ms at {design:,.4g} requests/s "
+            f"(by {judged['basis']}): {'within' if ok else 'above'} the {slo:g} ms SLO")
     return ok, f"{said}; {want}."
 
 

@@ -32,8 +32,9 @@ def register(sub) -> None:
     p.add_argument("--peak-factor", type=float, default=10.0, metavar="F", help="design point = F x rate (10)")
     p.add_argument("--arrival-cv", type=float, default=1.0, metavar="A",
                    help="coefficient of variation of the gaps between arrivals (1: Poisson)")
-    p.add_argument("--requests", type=int, default=200_000, metavar="N", help="simulated requests (200000)")
-    p.add_argument("--max-replicas", type=int, default=1000, metavar="N", help="largest count searched (1000)")
+    p.add_argument("--requests", type=int, default=200_000, metavar="N",
+                   help="simulated requests (200000; at least 100 per replica)")
+    p.add_argument("--max-replicas", type=int, default=100_000, metavar="N", help="largest count searched (100000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.add_argument("--assessment", default=None, metavar="FILE", help="record the run in this assessment")
@@ -129,9 +130,12 @@ def render_capacity(r: dict, run_id: int | None = None) -> str:
             if (r.get(part) or {}).get("note"):
                 lines.append(r[part]["note"])
     n = r["needed"]
-    lines.append(f"replicas needed at the design point: closed form {n.get('closed_form') or '-'}, "
-                 f"confirmed by simulation {n.get('simulation') or '-'}; at the expected peak itself: "
-                 f"{n.get('at_rate') or '-'}")
+    lines.append(f"replicas needed at the design point: {n.get('replicas') or '-'}"
+                 + (f" (by {n['basis']}; the closed-form search started at {n['closed_form']})"
+                    if n.get("replicas") else "") + f"; at the expected peak itself: {n.get('at_rate') or '-'}")
+    if r.get("judged") and r["judged"].get("p95_ms") is not None:
+        lines.append(f"judged p95 of {r['replicas']} replica(s) at the design point: {r['judged']['p95_ms']:,.1f} ms "
+                     f"(by {r['judged']['basis']})")
     lines.append(("PASS: " if r["slo_met"] else "FAIL: ") + r["verdict"])
     if run_id is not None:
         lines.append(f"recorded as run #{run_id}")

@@ -152,9 +152,9 @@ def render_capacity(run: dict) -> str:
                                   f"its own p95 {fmt(r.get('service_p95_ms'))} ms")),
              ("Traffic", esc(f"expected peak {fmt(r.get('rate'))} requests/s, design point {fmt(r.get('design_rate'))}"
                              f"/s ({fmt(r.get('peak_factor'))}x), arrival CV {fmt(r.get('arrival_cv'))}")),
-             ("Replicas needed", esc(f"{fmt(needed.get('simulation'))} at the design point by simulation "
-                                     f"(closed form {fmt(needed.get('closed_form'))}); {fmt(needed.get('at_rate'))} "
-                                     "at the expected peak"))]
+             ("Replicas needed", esc(f"{fmt(needed.get('replicas'))} at the design point"
+                                     + (f" (by {needed.get('basis')})" if needed.get("replicas") else "")
+                                     + f"; {fmt(needed.get('at_rate'))} at the expected peak"))]
     body = kv_table(pairs)
     if r.get("replicas") is not None:
         rows = [_closed_row(f"closed form at {fmt(r.get('rate'))}/s", _dict(r.get("at_rate"))),
@@ -164,14 +164,19 @@ def render_capacity(run: dict) -> str:
         body += (f"<h4>{esc(fmt(r.get('replicas')))} replica(s)</h4>"
                  + table(["", "Utilisation", "P(wait)", "Mean wait ms", "p50 ms", "p95 ms", "p99 ms"], rows,
                          numeric={1, 2, 3, 4, 5, 6}))
+        judged = _dict(r.get("judged"))
+        if judged.get("p95_ms") is not None:
+            body += (f"<p>The p95 that decides: <b>{esc(fmt(judged.get('p95_ms')))} ms</b>, by "
+                     f"{esc(judged.get('basis'))}.</p>")
         if sim.get("requests"):
             body += (f'<p class="small muted">Simulation: {esc(fmt(sim.get("requests")))} requests, seed '
                      f'{esc(fmt(sim.get("seed")))}, the first {esc(fmt(100 * (sim.get("warmup") or 0), 2))}% left '
                      "out as warm-up.</p>")
     return body + capacity_chart(r) + (
         '<p class="small muted">Closed forms: Erlang C (exact for exponential service and Poisson arrivals), '
-        "otherwise the Allen–Cunneen approximation, which is good for means and can be optimistic in the tail; "
-        "the replica count is confirmed by discrete-event simulation.</p>")
+        "otherwise the Allen–Cunneen approximation, which is good for means and can be optimistic in the tail, so "
+        "then the discrete-event simulation decides (or the larger of the two when the simulation may not have "
+        "settled).</p>")
 
 
 @gate("capacity", "Capacity")
