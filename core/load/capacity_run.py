@@ -229,13 +229,15 @@ def verify_needed(settings, dist, start: int, progress=None, cancelled=None) -> 
     while not ok:
         c, steps = c + 1, steps + 1
         if c > settings.max_replicas or steps > MAX_SIM_STEPS:
-            return {"replicas": None, "reason": f"no count within {MAX_SIM_STEPS} of the closed form met the SLO"}
+            return {"replicas": None, "simulated": None,
+                    "reason": f"no count within {MAX_SIM_STEPS} of the closed form met the SLO"}
         ok, p95, basis, sim = at(c)
     while c > 1 and steps <= MAX_SIM_STEPS and design * dist.mean_s < c - 1:
         below = at(c - 1)
         if not below[0]:
             break
-        (_ok, p95, basis, sim), c, steps = below, c - 1, steps + 1
+        _, p95, basis, sim = below
+        c, steps = c - 1, steps + 1
     if sim is None:
         sim = _sim(settings, dist, design, c, cancelled=cancelled)
     return {"replicas": c, "p95_ms": p95, "basis": basis, "simulated": sim}
