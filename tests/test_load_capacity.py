@@ -13,8 +13,8 @@ from core.assessment.store import create_assessment
 from core.canonical import dumps
 from core.errors import Cancelled, PreflightError
 from core.load import capacity as cap
-from core.load.capacity_run import (CapacitySettings, loadtest_histogram, record_capacity, run_capacity,
-                                     judged_p95, sim_requests, simulate_design)
+from core.load.capacity_run import CapacitySettings, loadtest_histogram, record_capacity, run_capacity
+from core.load.sizing import judged_p95, sim_requests, simulate_design
 from core.load.simulate import simulate
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayo
 
 from core.errors import PreflightError
 from core.load import capacity_run as cr
+from core.load import sizing
 from ui.common.charts import make_plot, pg
 from ui.common.dialogs import message_label, show_error
 from ui.common.evidence import AttachEvidenceDialog, attach_run
@@ -255,8 +256,8 @@ class CapacityView(QWidget):
             self._update_buttons()
             return
         self.sim = None
-        p95, basis = cr.judged_p95(settings, dist, self.quick["design_rate"], settings.replicas, None)
-        self.judged = (p95, basis if cr.exact(settings, dist) or p95 is None else "Allen–Cunneen until the "
+        p95, basis = sizing.judged_p95(settings, dist, self.quick["design_rate"], settings.replicas, None)
+        self.judged = (p95, basis if sizing.exact(settings, dist) or p95 is None else "Allen–Cunneen until the "
                        "simulation is done")
         self._draw()
         self._update_buttons()
@@ -271,7 +272,7 @@ class CapacityView(QWidget):
         except PreflightError:
             return
         key = (settings.rate * settings.peak_factor, settings.replicas, dist)
-        self.tasks.run("Simulating the design point", cr.simulate_design, settings, dist, replace="sim",
+        self.tasks.run("Simulating the design point", sizing.simulate_design, settings, dist, replace="sim",
                        on_result=lambda sim: self._sim_done(key, sim), error_title="Simulation failed")
 
     def _sim_done(self, key, sim: dict) -> None:
@@ -282,7 +283,7 @@ class CapacityView(QWidget):
             return
         if current == key:   # the form has not moved since this simulation started
             self.sim = sim
-            self.judged = cr.judged_p95(settings, current[2], current[0], settings.replicas, sim)
+            self.judged = sizing.judged_p95(settings, current[2], current[0], settings.replicas, sim)
             self._draw()
 
     def _draw(self) -> None:
