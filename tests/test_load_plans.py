@@ -178,8 +178,8 @@ def test_cli_export_both_tools(tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (("--rate", "5"), "--duration"),
-    (("--rate", "5", "--duration", "2", "--stages", "[]"), "not both"),
+    ((), "give one of --rate, --stages or --expected-qps"),
+    (("--rate", "5", "--duration", "2", "--stages", "[]"), "not --rate and --stages"),
     (("--rate", "-5", "--duration", "2"), "negative"),
     (("--rate", "5", "--duration", "2", "--body-file", "/nonexistent/body.json"), "body.json"),
 ])
@@ -189,3 +189,15 @@ def test_cli_export_errors(tmp_path, args, needle):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], proc.stderr
     assert not (tmp_path / "x.py").exists()
+
+
+def test_cli_export_ten_x_peak(tmp_path):
+    out = tmp_path / "peak.js"
+    proc = run("loadtest-export", "--to", "k6", "--expected-qps", "3", "--duration", "20", "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    sc = k6_objects(out.read_text())["SCENARIO"]
+    # a ramp from the expected 3 req/s to ten times it, then held at 30 req/s to the end of the 20 s
+    assert sc["executor"] == "ramping-arrival-rate" and sc["startRate"] == 3
+    assert sc["stages"][-1]["target"] == 30 and max(s["target"] for s in sc["stages"]) == 30
+    assert sum(float(s["duration"].rstrip("s")) for s in sc["stages"] if s["duration"].endswith("s")
+               and not s["duration"].endswith("ms")) == 20

@@ -14,9 +14,11 @@ def add_plan_options(p) -> None:
 
     p.add_argument("url", metavar="URL", nargs="?", default=DEMO_URL, help=f"the target (default {DEMO_URL})")
     p.add_argument("--rate", type=float, default=None, metavar="R", help="requests per second (constant)")
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="seconds at --rate")
+    p.add_argument("--duration", type=float, default=10.0, metavar="S", help="seconds at that rate (10)")
     p.add_argument("--stages", default=None, metavar="FILE",
                    help="stages instead of --rate/--duration: JSON [{\"duration_s\", \"rate\", \"ramp_to\"}] or CSV")
+    p.add_argument("--expected-qps", type=float, default=None, metavar="Q",
+                   help="the 10x-peak preset: ten times Q for --duration (after a short ramp)")
     p.add_argument("--method", default="POST")
     p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
                    help="a request header (repeatable; default Content-Type: application/json)")
@@ -27,6 +29,7 @@ def add_plan_options(p) -> None:
     p.add_argument("--max-requests", type=int, default=None, metavar="N", help="hard bound on requests")
     p.add_argument("--stop-p95-ms", type=float, default=None, metavar="X", help="abort when p95 exceeds X ms")
     p.add_argument("--stop-error-pct", type=float, default=None, metavar="Y", help="abort when errors exceed Y%%")
+    p.add_argument("--stop-window-s", type=float, default=5.0, metavar="W", help="the stop rules' window (5 s)")
     p.add_argument("--slo-p95-ms", type=float, default=200.0, metavar="X", help="the verdict's p95 bound (200)")
     p.add_argument("--slo-success-rate", type=float, default=0.99, metavar="S",
                    help="the verdict's success-rate bound (0.99)")
@@ -35,15 +38,20 @@ def add_plan_options(p) -> None:
 def plan_from_args(args):
     """A :class:`LoadPlan` from the plan options (the body file's text is read into the plan)."""
     from core.errors import PreflightError
-    from core.load.plan import LoadPlan, Stage, parse_stages
+    from core.load.plan import LoadPlan, Stage, parse_stages, ten_x_peak_plan
 
+    chosen = [name for name, value in (("--rate", args.rate), ("--stages", args.stages),
+                                       ("--expected-qps", args.expected_qps)) if value is not None]
+    if len(chosen) != 1:
+        raise PreflightError("give one of --rate, --stages or --expected-qps"
+                             + (f" (not {' and '.join(chosen)})" if chosen else ""))
+    extra = {}
     if args.stages:
-        if args.rate is not None or args.duration is not None:
-            raise PreflightError("give --stages or --rate/--duration, not both")
         stages = parse_stages(args.stages)
+    elif args.expected_qps is not None:
+        preset = ten_x_peak_plan(args.url, args.expected_qps, float(args.duration))
+        stages, extra = preset.stages, preset.extra
     else:
-        if args.rate is None or args.duration is None:
-            raise PreflightError("give --rate and --duration (or --stages)")
         stages = (Stage(float(args.duration), float(args.rate)),)
     headers = []
     for h in args.header or ["Content-Type: application/json"]:
@@ -61,8 +69,8 @@ def plan_from_args(args):
         kw["max_requests"] = args.max_requests
     return LoadPlan(url=args.url, stages=stages, method=args.method.upper(), headers=tuple(headers), body=body,
                     rows_csv=args.rows_csv, timeout_ms=args.timeout_ms, stop_p95_ms=args.stop_p95_ms,
-                    stop_error_pct=args.stop_error_pct, slo_p95_ms=args.slo_p95_ms,
-                    slo_success_rate=args.slo_success_rate, **kw)
+                    stop_error_pct=args.stop_error_pct, stop_window_s=args.stop_window_s,
+                    slo_p95_ms=args.slo_p95_ms, slo_success_rate=args.slo_success_rate, extra=extra, **kw)
 
 
 def register(sub) -> None:
