@@ -120,12 +120,12 @@ def replay(traffic: Traffic, policy, model: LatencyModel, *, slo_p95_ms: float =
         overloaded_s += step_s if over else 0.0
         replica_s += len(pods) * step_s
         times.append(t)
-        rates.append(rate)
+        rates.append(round(rate, 4))   # rounded for storage: far finer than the model's accuracy
         asked.append(len(pods))
         ready_l.append(ready)
-        p95s.append(p95)
-        utils.append(util)
-        queues.append(queue)
+        p95s.append(None if p95 is None else round(p95, 2))
+        utils.append(round(util, 4))
+        queues.append(round(queue, 3))
     if progress:
         progress(1.0)
     return {"policy": policy.name, "description": policy.describe(), "settings": policy.to_dict(),
