@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from core.assessment import evidence
+from core.errors import PreflightError
 
 from core.handoff import form as handoff, signing
 from ui.handoff.audit_view import AuditView
@@ -77,6 +78,7 @@ class HandoffTab(QWidget):
 
         self.form.hash_requested.connect(self.hash_training_data)
         self.evidence.attach_requested.connect(self.attach_evidence)
+        self.evidence.replace_requested.connect(self.replace_evidence)
         self.evidence.reverify_requested.connect(self.reverify_evidence)
 
         # Signature validity depends on everything signed, so the stored views refresh after any write;
@@ -188,10 +190,36 @@ class HandoffTab(QWidget):
                       on_result=self._attached)
 
     def _attached(self, described) -> None:
+        locked = self.context.edit_lock_message()
+        if locked:
+            self._failed("Evidence not attached", locked)
+            return
         file_id = signing.store_evidence(self.context.store, described)
         self.evidence.mark_attached(file_id)
         self.context.notify()
         self.context.status_message.emit("Evidence file attached")
+
+    def replace_evidence(self, file_id: int, path, label: str = "", embed: bool = False, reason: str = "") -> None:
+        """Hash the new version in the worker, then put it in place of evidence file ``file_id``."""
+        self.run_task(f"Hashing {Path(path).name}", evidence.describe_file, str(path), label, embed=embed,
+                      on_result=lambda described: self._replaced(file_id, described, reason))
+
+    def _replaced(self, file_id: int, described, reason: str) -> None:
+        locked = self.context.edit_lock_message()
+        if locked:
+            self._failed("Evidence not replaced", locked)
+            return
+        info, blob = described
+        try:
+            new_id = self.context.store.replace_evidence_file(file_id, label=info.label, path=info.path,
+                                                              sha256=info.sha256, size=info.size, blob=blob,
+                                                              reason=reason)
+        except PreflightError as exc:
+            self._failed("Evidence not replaced", str(exc))
+            return
+        self.evidence.mark_attached(new_id)
+        self.context.notify()
+        self.context.status_message.emit("Evidence file replaced (the old version stays in the history)")
 
     def reverify_evidence(self) -> None:
         """Re-hash every evidence file in the worker and show ok / changed / missing."""

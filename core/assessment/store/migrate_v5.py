@@ -1,10 +1,13 @@
-"""Schema 5: checklist item ids that are never reused.
+"""Schema 5: checklist item ids that are never reused; evidence that can be replaced or removed.
 
 Before schema 5 ``checklist_items.id`` was a plain ``INTEGER PRIMARY KEY``: after a
 delete (or a whole-checklist import) SQLite handed the same id to a new item, so an
 edit aimed at an old id landed on a different item.  The table is rebuilt with
 ``AUTOINCREMENT`` (SQLite then never gives out an id twice), keeping every existing
 id, so evidence links and audit events still point at the same items.
+
+Evidence files get ``retired_utc``, ``retired_reason`` and ``replaced_by``: a replaced or
+removed file keeps its row (and its hash) in the history instead of being deleted.
 
 The rebuild runs with foreign keys switched off by the migration runner (otherwise
 dropping the old table would delete the evidence links through their cascade).
@@ -41,6 +44,9 @@ def migrate_v5(db) -> None:
             c.execute("UPDATE sqlite_sequence SET seq=? WHERE name='checklist_items_v5'", (top,))
     c.execute("DROP TABLE checklist_items")
     c.execute("ALTER TABLE checklist_items_v5 RENAME TO checklist_items")
+    c.execute("ALTER TABLE evidence_files ADD COLUMN retired_utc TEXT")
+    c.execute("ALTER TABLE evidence_files ADD COLUMN retired_reason TEXT NOT NULL DEFAULT ''")
+    c.execute("ALTER TABLE evidence_files ADD COLUMN replaced_by INTEGER REFERENCES evidence_files(id)")
 
 
 def _highest_audited_item_id(c) -> int:

@@ -96,7 +96,7 @@ MIGRATIONS = (
     (2, "handoff, users, signatures", _m2_handoff_signoff),
     (3, "reference profiles and data schemas", _m3_data_profiles),
     (4, "runs left out of the report, the run that counts per kind", _m4_counted_runs),
-    (5, "checklist item ids never reused", migrate_v5),
+    (5, "checklist item ids never reused; evidence replaced or removed stays in the history", migrate_v5),
     (6, "change capture: row images in audit events, snapshot, assessment UUID", migrate_v6),
     (7, "signer keys, administrator, no password hashes in the file", migrate_v7),
 )

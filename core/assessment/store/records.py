@@ -219,11 +219,72 @@ class RecordsMixin:
                        {"label": label, "path": path, "sha256": sha256, "size": size, "embedded": blob is not None})
         return fid
 
-    def evidence_files(self) -> list[dict]:
-        rows = self.conn.execute("SELECT id, label, path, sha256, size, attached_utc, blob IS NOT NULL "
-                                 "FROM evidence_files ORDER BY id").fetchall()
+    def _evidence_history(self) -> bool:
+        """True when the file records replaced and removed evidence (schema 5 and later)."""
+        cols = {r[1] for r in self.conn.execute("PRAGMA table_info(evidence_files)").fetchall()}
+        return "retired_utc" in cols
+
+    def evidence_files(self, *, include_retired: bool = False) -> list[dict]:
+        """The evidence files in force; with ``include_retired`` also the replaced and removed ones
+        (``retired_utc`` set, with ``retired_reason`` and, for a replaced one, ``replaced_by``)."""
+        history = self._evidence_history()
+        extra = ", retired_utc, retired_reason, replaced_by" if history else ", NULL, '', NULL"
+        where = "" if include_retired or not history else " WHERE retired_utc IS NULL"
+        rows = self.conn.execute("SELECT id, label, path, sha256, size, attached_utc, blob IS NOT NULL" + extra +
+                                 " FROM evidence_files" + where + " ORDER BY id").fetchall()
         keys = ("id", "label", "path", "sha256", "size", "attached_utc", "embedded")
-        return [dict(zip(keys, r), embedded=bool(r[6])) for r in rows]
+        out = []
+        for r in rows:
+            d = dict(zip(keys, r[:7]), embedded=bool(r[6]))
+            if include_retired:
+                d.update(retired_utc=r[7], retired_reason=r[8] or "", replaced_by=r[9])
+            out.append(d)
+        return out
+
+    def _current_evidence(self, file_id: int) -> dict:
+        for f in self.evidence_files():
+            if f["id"] == file_id:
+                return f
+        if any(f["id"] == file_id for f in self.evidence_files(include_retired=True)):
+            raise PreflightError(f"evidence file {file_id} was already replaced or removed")
+        raise PreflightError(f"evidence file {file_id} does not exist")
+
+    def replace_evidence_file(self, file_id: int, *, label: str, path: str, sha256: str, size: int,
+                              blob: bytes | None = None, reason: str = "") -> int:
+        """Put a newly hashed file in place of evidence file ``file_id``: its links move to the new file and
+        the old record stays in the history as replaced.  Returns the new file's id."""
+        reason = (reason or "").strip()
+        with self.transaction():
+            old = self._current_evidence(file_id)
+            cur = self.conn.execute("INSERT INTO evidence_files (label, path, sha256, size, attached_utc, blob) "
+                                    "VALUES (?, ?, ?, ?, ?, ?)", (label, path, sha256, size, utc_now(), blob))
+            new_id = cur.lastrowid
+            self.conn.execute("UPDATE evidence_files SET retired_utc=?, retired_reason=?, replaced_by=? WHERE id=?",
+                              (utc_now(), reason or "replaced", new_id, file_id))
+            moved = [r[0] for r in self.conn.execute("SELECT id FROM evidence_links WHERE file_id=? ORDER BY id",
+                                                     (file_id,)).fetchall()]
+            self.conn.execute("UPDATE evidence_links SET file_id=? WHERE file_id=?", (new_id, file_id))
+            self.audit("replace", f"evidence_file:{file_id}",
+                       {k: old[k] for k in ("id", "label", "path", "sha256", "size", "embedded")},
+                       {"id": new_id, "label": label, "path": path, "sha256": sha256, "size": size,
+                        "embedded": blob is not None, "reason": reason, "links_moved": moved})
+        return new_id
+
+    def remove_evidence_file(self, file_id: int, reason: str) -> None:
+        """Take evidence file ``file_id`` out of force (its links go); the record stays in the history."""
+        reason = (reason or "").strip()
+        if len(reason) < 10:
+            raise PreflightError(f"removing evidence needs a reason of at least 10 characters (got {len(reason)})")
+        with self.transaction():
+            old = self._current_evidence(file_id)
+            links = self.conn.execute("SELECT id, item_id FROM evidence_links WHERE file_id=? ORDER BY id",
+                                      (file_id,)).fetchall()
+            self.conn.execute("DELETE FROM evidence_links WHERE file_id=?", (file_id,))
+            self.conn.execute("UPDATE evidence_files SET retired_utc=?, retired_reason=? WHERE id=?",
+                              (utc_now(), reason, file_id))
+            self.audit("remove", f"evidence_file:{file_id}",
+                       {k: old[k] for k in ("id", "label", "path", "sha256", "size", "embedded")},
+                       {"reason": reason, "links_removed": [{"id": i, "item_id": item} for i, item in links]})
 
     def evidence_blob(self, file_id: int) -> bytes | None:
         row = self.conn.execute("SELECT blob FROM evidence_files WHERE id=?", (file_id,)).fetchone()
@@ -236,6 +297,8 @@ class RecordsMixin:
             self.item(item_id)
             if run_id is not None:
                 self.run(run_id)
+            else:
+                self._current_evidence(file_id)  # never link a replaced or removed file
             dup = self.conn.execute("SELECT id FROM evidence_links WHERE item_id=? AND run_id IS ? AND file_id IS ?",
                                     (item_id, run_id, file_id)).fetchone()
             if dup:
