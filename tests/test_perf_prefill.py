@@ -11,8 +11,8 @@ from core.assessment import templates
 from core.assessment.store import create_assessment
 from core.handoff import signing
 from core.handoff import signoff as so
-from core.handoff.form import LATER_FIELDS, Handoff, prefill_from_runs
-from core.handoff.prefilling import apply_prefill, prefill_kinds, prefill_values
+from core.handoff.form import LABELS, LATER_FIELDS, Handoff, prefill_from_runs, prefill_kinds
+from core.handoff.prefilling import apply_prefill, prefill_values
 from core.performance import prefill as perf_prefill
 from core.performance.run import PerformanceSettings, record_performance, run_performance
 
@@ -70,10 +70,11 @@ def test_registry_applies_offers_in_order_and_notes_what_it_skips(monkeypatch):
     # once a feature offers load values, the fallback stays out of the way
     Offer.handoff_values = staticmethod(lambda runs: [{"field": "expected_qps", "value": 12.0, "run_id": 5,
                                                        "kind": "load", "unit": " requests/s"}])
-    items = prefill_values(runs)
-    assert [i["field"] for i in items] == ["expected_qps"]
-    h, notes = apply_prefill(Handoff(expected_qps=12.0), items)
+    assert [i["field"] for i in prefill_values(runs)] == ["expected_qps"]
+    h, notes = prefill_from_runs(Handoff(expected_qps=12.0), runs)
     assert notes == ["Expected peak load (requests/s): 12 requests/s from load run #5 (unchanged)"]
+    assert h.baseline_p95_latency_ms is None
+    assert apply_prefill(h, prefill_values(runs), LABELS) == (h, notes)
 
 
 def _log(tmp_path):

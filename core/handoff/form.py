@@ -16,7 +16,7 @@ exactly which rule failed:
 The training data hash is never typed: :func:`hash_training_data` computes it
 from the file.  :func:`prefill_from_runs` fills baselines and monitoring fields
 from stored runs, through the features' pre-fill modules (see
-:func:`prefill_values`): the handoff never imports a feature.
+:mod:`core.handoff.prefilling`): the handoff never imports a feature.
 
 Fields added after handoffs were first signed (:data:`LATER_FIELDS`) are left
 out of :meth:`Handoff.to_dict` while unset, so an older handoff keeps the exact
@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 
 from core.canonical import hash_stream
 from core.errors import InputFileError, PreflightError
+from core.handoff import prefilling
 
 MIN_ACCURACY = 0.7
 MAX_P95_MS = 500.0
@@ -323,9 +324,26 @@ def run_p95_ms(result: dict) -> float | None:
 def prefill_from_runs(h: Handoff, runs: list[dict]) -> tuple[Handoff, list[str]]:
     """Fill baselines and monitoring fields from the runs, through the features' pre-fill modules
     (see :mod:`core.handoff.prefilling`).  Returns the new handoff and one note per value offered."""
-    from core.handoff import prefilling
+    items = prefilling.prefill_values(runs)
+    if not any(i.get("kind") == "load" for i in items):
+        items += _load_fallback(runs)
+    return prefilling.apply_prefill(h, items, LABELS)
 
-    return prefilling.apply_prefill(h, prefilling.prefill_values(runs))
+
+def prefill_kinds() -> tuple[str, ...]:
+    """The run kinds the handoff can be pre-filled from: the features' and ``load`` (see :func:`_load_fallback`)."""
+    kinds = prefilling.prefill_kinds()
+    return kinds + (() if "load" in kinds else ("load",))
+
+
+def _load_fallback(runs: list[dict]) -> list[dict]:
+    """The p95 latency of the newest load run, until the load feature offers its own pre-fill values."""
+    found = latest_run(runs, "load", run_p95_ms)
+    if found is None:
+        return []
+    run, value = found
+    return [{"field": "baseline_p95_latency_ms", "value": value, "run_id": run.get("id"), "kind": "load",
+             "unit": " ms"}]
 
 
 def load_test_preset(h: Handoff) -> dict | None:

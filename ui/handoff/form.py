@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
 
 from core.handoff import approval, signing
 from core.errors import PreflightError
-from core.handoff.form import FIELDS, GROUPS, Handoff, load_test_preset, split_list, validate_handoff
-from core.handoff.prefilling import prefill_kinds
+from core.handoff.form import (FIELDS, GROUPS, Handoff, load_test_preset, prefill_kinds, split_list,
+                               validate_handoff)
 
 ERROR_STYLE = "color:#cf222e"
 OK_STYLE = "color:#1b7f3b;font-weight:bold"
