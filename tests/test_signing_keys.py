@@ -167,11 +167,19 @@ def test_migration_clears_password_hashes_and_users_re_enrol(tmp_path):
             old.conn.execute("INSERT INTO users (name, role, password, created_utc) VALUES (?, ?, ?, '2025-01-01')",
                              (name, role, '{"salt": "00", "hash": "11", "n": 16384, "r": 8, "p": 1}'))
             old.audit("create", "user", None, {"name": name, "role": role})
+        old.conn.execute("INSERT INTO signatures (user_id, user_name, role, meaning, content_hash, content, "
+                         "signed_utc) VALUES (1, 'Ann', 'preparer', 'authorship', ?, '{}', '2025-01-02T00:00:00Z')",
+                         (signing.so.content_hash({}),))
+        old.audit("sign", "signature:1", None, {"user": "Ann"})
     old.close()
     store = open_assessment(path)
     assert [(u["name"], u["is_admin"], u["public_key"]) for u in store.users()] == [("Ann", True, None),
                                                                                     ("Bob", False, None)]
     assert store.conn.execute("SELECT DISTINCT password FROM users").fetchall() == [("",)]
+    legacy = signing.verify_signatures(store)
+    assert [(c.status, c.legacy) for c in legacy] == [("invalid", True)]
+    assert "made before key-based signing" in legacy[0].reasons[0]
+    assert not signing.signature_states(store)[0].valid  # it no longer counts for the stage
     migrate = [e for e in store.audit_events() if e["action"] == "migrate"]
     assert migrate and "must_re_enrol" in migrate[0]["after"]
     bob_id = store.user_by_name("Bob")["id"]
@@ -183,5 +191,6 @@ def test_migration_clears_password_hashes_and_users_re_enrol(tmp_path):
     assert signing.add_user(store, "Bob", "reviewer", PW["Bob"], admin_password=PW["Ann"]) == bob_id
     signing.sign(store, ann, PW["Ann"], "authorship")
     signing.sign(store, bob_id, PW["Bob"], "review")
-    assert [r.status for r in signing.verify_signatures(store)] == ["untrusted", "untrusted"]
+    assert [r.status for r in signing.verify_signatures(store)] == ["invalid", "untrusted", "untrusted"]
+    assert signing.stage(store) == "reviewed"
     store.close()

@@ -68,10 +68,15 @@ def signatures(store) -> list[so.Signature]:
 
 
 def signature_states(store, content: dict | None = None) -> list[so.SignatureState]:
+    """Each signature's validity on the current content; one whose key check fails (a forged or altered
+    signature, or one made before key-based signing) is invalid too, with the key check's reasons."""
     rows = store.signature_rows()
     sigs = [so.Signature.from_dict(r) for r in rows]
     snapshots = {r["id"]: r["content"] for r in rows}
-    return so.signature_states(sigs, snapshots, content if content is not None else current_content(store))
+    states = so.signature_states(sigs, snapshots, content if content is not None else current_content(store))
+    failed = {c.signature_id: c for c in verify_signatures(store) if c.status == INVALID}
+    return [replace(st, valid=False, changes=tuple(f"key check: {r}" for r in failed[st.signature.id].reasons)
+                    + st.changes) if st.signature.id in failed else st for st in states]
 
 
 def stage(store) -> str:
@@ -101,9 +106,7 @@ def sign(store, user_id: int, password: str, meaning: str, override_reason: str 
             raise PreflightError(f"cannot sign: {len(flagged)} evidence file(s) no longer match what was attached "
                                  f"({listed}); re-attach or remove them first")
         content = current_content(store)
-        rows = store.signature_rows()
-        states = so.signature_states([so.Signature.from_dict(r) for r in rows],
-                                     {r["id"]: r["content"] for r in rows}, content)
+        states = signature_states(store, content)
         blockers = approval_blockers(store)  # critical items not done and failing handoff rules
         so.check_can_sign(user, meaning, states, blockers, override_reason)
     except PreflightError as exc:
@@ -140,6 +143,8 @@ class SignatureCheck:
     head_hash: str | None
     status: str  # trusted | untrusted | invalid
     reasons: tuple[str, ...] = ()
+    #: made before key-based signing (schema 7): nothing to verify by key; invalid, but not a forgery sign
+    legacy: bool = False
 
     @property
     def label(self) -> str:
@@ -182,6 +187,7 @@ def verify_signatures(store, trusted_keys=None) -> list[SignatureCheck]:
     for row in store.signature_rows():
         reasons = []
         pub, sig_hex = row.get("public_key"), row.get("signature")
+        legacy = not pub and not sig_hex and row.get("head_seq") is None
         if not pub or not sig_hex or row.get("head_seq") is None:
             reasons.append("made before key-based signing (schema 7): there is no key signature to verify")
         else:
@@ -224,7 +230,7 @@ def verify_signatures(store, trusted_keys=None) -> list[SignatureCheck]:
                 status = TRUSTED
         out.append(SignatureCheck(row["id"], row["user_name"], row["meaning"], row["signed_utc"],
                                   row.get("fingerprint"), row.get("head_seq"), row.get("head_hash"), status,
-                                  tuple(reasons)))
+                                  tuple(reasons), legacy))
     return out
 
 
