@@ -156,7 +156,9 @@ def main() -> None:
               f"{s['preflight_first']:.3f} / {s['preflight_best']:.3f} / {s['preflight_process']:.2f}; "
               f"{s['nannyml_first']:.3f} / {s['nannyml_best']:.3f} / {s['nannyml_process']:.2f}")
     mean = {tool: float(np.mean([r["mae"][tool] for r in runs])) for tool in ("preflight", "nannyml")}
-    print(f"mean MAE over {len(runs)} seeds: Preflight {mean['preflight']:.4f}, NannyML {mean['nannyml']:.4f}")
+    print(f"mean MAE over {len(runs)} seeds: Preflight {mean['preflight']:.4f}, NannyML {mean['nannyml']:.4f}; "
+          "largest difference between the two estimates: "
+          f"{max(abs(d['preflight'] - d['nannyml']) for r in runs for d in r['days']):.2g}")
     print("best CPU seconds in-process per seed (Preflight; NannyML): "
           + ", ".join(f"{r['seconds']['preflight_best_cpu']:.3f}; {r['seconds']['nannyml_best_cpu']:.3f}" for r in runs)
           + f"  (load average {os.getloadavg()[0]:.1f})")
