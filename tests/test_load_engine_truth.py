@@ -34,6 +34,6 @@ def test_intended_time_latency_still_sees_the_stall_when_sends_are_held_back(sta
     the actual send (service time) hides the stall; the time from the intended send does not."""
     r = run_load(constant_plan(stalling.url, 100, 6.0, max_in_flight=1))
     assert r.requests == 600
-    assert r.service_p99_ms < 100
+    assert r.service_p99_ms < 200
     assert r.p99_ms > 300
     assert r.in_flight_cap_hits > 0
