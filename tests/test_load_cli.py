@@ -145,3 +145,18 @@ def test_serve_demo_command(tmp_path):
 def test_serve_demo_bad_option_is_an_error(capsys):
     assert main(["serve-demo", "--stall-ms", "100"]) == 2
     assert "--stall-every" in capsys.readouterr().err
+
+
+def test_ten_x_peak_from_the_handoff(demo, tmp_path, capsys):
+    path = tmp_path / "a.preflight"
+    create_assessment(path, name="x", items=templates.load("ml-test-score-2017").items).close()
+    argv = ["loadtest", demo.url, "--ten-x-peak", "--duration", "0.5", "--assessment", str(path), "--json"]
+    assert main(argv) == 2
+    assert "expected_qps" in capsys.readouterr().err
+    store = open_assessment(path)
+    try:
+        store.set_handoff({"expected_qps": 6})
+    finally:
+        store.close()
+    code, data, _ = _json(capsys, argv)
+    assert code == 0 and data["target_rate"] == 60 and data["requests"] == 30

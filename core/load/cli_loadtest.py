@@ -21,6 +21,8 @@ def register(sub) -> None:
                       help="stages instead of --rate: JSON list or CSV of duration_s, rate, ramp_to")
     rate.add_argument("--expected-qps", type=float, default=None, metavar="Q",
                       help="the 10x-peak preset: hold 10 x Q requests per second for --duration")
+    rate.add_argument("--ten-x-peak", action="store_true",
+                      help="the 10x-peak preset with the expected QPS of the --assessment's handoff")
     rate.add_argument("--arrival", choices=("constant", "poisson"), default="constant")
     req = p.add_argument_group("request")
     req.add_argument("--method", default="POST", help="HTTP method (POST)")
@@ -74,11 +76,30 @@ def _headers(values) -> tuple:
     return tuple(out)
 
 
-def plan_from(args):
+def handoff_qps(store) -> float | None:
+    """The expected peak (requests/s) written in the assessment's handoff, if any."""
+    value = store.handoff_data()[0].get("expected_qps")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
+def plan_from(args, store=None):
     """The :class:`LoadPlan` the arguments describe (refusing a remote target without --allow-remote)."""
     from core.errors import PreflightError
     from core.load.plan import LoadPlan, Stage, is_loopback, parse_stages, ten_x_peak_plan
 
+    if getattr(args, "ten_x_peak", False):
+        if args.expected_qps is not None:
+            raise PreflightError("give --ten-x-peak or --expected-qps, not both")
+        if store is None:
+            raise PreflightError("--ten-x-peak reads the expected QPS from the handoff: give --assessment FILE")
+        args.expected_qps = handoff_qps(store)
+        if args.expected_qps is None:
+            raise PreflightError(f"{args.assessment}: the handoff has no expected peak load (expected_qps); "
+                                 "fill it in or give --expected-qps Q")
     if not is_loopback(args.url) and not args.allow_remote:
         raise PreflightError(f"{args.url} is not on this machine; pass --allow-remote to load-test it "
                              "(only with the owner's permission)")
@@ -110,8 +131,8 @@ def _live(point: dict) -> None:
 def cmd_loadtest(args) -> int:
     from core.load import run as load_run
 
-    plan = plan_from(args)
     with optional_assessment(args.assessment) as store:
+        plan = plan_from(args, store)
         run = load_run.run_loadtest(plan, on_tick=None if args.json else _live, body_file=args.body_file)
         run_id = load_run.record_loadtest(store, run) if store is not None else None
     result = run.result.to_dict()
