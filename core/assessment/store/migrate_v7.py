@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+from core.assessment.audit import GENESIS, event_hash
+from core.canonical import dumps, utc_now
+
 USER_COLUMNS = (
     ("public_key", "TEXT"),
     ("fingerprint", "TEXT"),
@@ -29,16 +32,20 @@ SIGNATURE_COLUMNS = (
 )
 
 
-class _MigrationWriter:
-    """Just enough of a store for :meth:`StoreBase.audit` to append the migration's event."""
+ACTOR = "Preflight (schema 7 migration)"
 
-    actor = "Preflight (schema 7 migration)"
 
-    def __init__(self, conn):
-        self.conn = conn
-
-    def _set_info(self, key, value):
-        self.conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES (?, ?)", (key, str(value)))
+def _audit(conn, action: str, entity: str, after: dict) -> None:
+    """Append one event to the chain exactly as ``StoreBase.audit`` does for an event without row images."""
+    last = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = {"seq": seq, "ts_utc": utc_now(), "actor": ACTOR, "action": action, "entity": entity,
+             "before": None, "after": dumps(after, sort_keys=True), "prev_hash": prev}
+    event["hash"] = event_hash(event, prev)
+    conn.execute("INSERT INTO audit_events(seq, ts_utc, actor, action, entity, before, after, prev_hash, hash) "
+                 "VALUES (:seq, :ts_utc, :actor, :action, :entity, :before, :after, :prev_hash, :hash)", event)
+    for key, value in (("audit_head", event["hash"]), ("audit_count", seq)):
+        conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES (?, ?)", (key, str(value)))
 
 
 def migrate_v7(db) -> None:
@@ -52,10 +59,8 @@ def migrate_v7(db) -> None:
         return
     c.execute("UPDATE users SET password='' WHERE password <> ''")
     c.execute("UPDATE users SET is_admin=1 WHERE id=?", (users[0][0],))
-    from core.assessment.store.base import StoreBase
-
-    StoreBase.audit(_MigrationWriter(c), "migrate", "users", None,
-                    {"schema_version": 7, "password_hashes_removed": len(users),
-                     "administrator": users[0][1],
-                     "must_re_enrol": [n for _id, n in users],
-                     "note": "password hashes no longer travel in the file; each signer re-enrols with a key pair"})
+    _audit(c, "migrate", "users",
+           {"schema_version": 7, "password_hashes_removed": len(users),
+            "administrator": users[0][1],
+            "must_re_enrol": [n for _id, n in users],
+            "note": "password hashes no longer travel in the file; each signer re-enrols with a key pair"})
