@@ -1,8 +1,9 @@
-"""Start and stop the built-in demo endpoint (:class:`core.load.demo_server.DemoServer`) from the Load tab.
+"""Start and stop the built-in demo endpoint from the Load tab.
 
-Starting trains the small demo model, so it runs in the tab's task pipeline; the server then serves on
-127.0.0.1 from its own background thread.  Every server this panel started is stopped by :meth:`shutdown`
-(the tab or the window closing), including one whose start finished after the user moved on.
+The endpoint runs in its own process (:mod:`ui.load.demo_process`), serving on 127.0.0.1.  Starting it
+trains the small demo model, so it runs in the tab's task pipeline.  Every endpoint this panel started is
+stopped by :meth:`DemoPanel.shutdown` (the tab or the window closing), including one whose start
+finished after the user moved on.
 """
 
 from __future__ import annotations
@@ -14,28 +15,30 @@ from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QP
 
 from core.errors import PreflightError
 from core.load.plan import DEMO_PORT
+from ui.load.demo_process import DemoProcess
 
 RUNNING_STYLE = "color:#1a7f37;font-weight:bold"
 STOPPED_STYLE = "color:#57606a"
 
 
 def start_demo_server(started: list, lock: threading.Lock, *, port: int = DEMO_PORT, latency_ms: float = 0.0,
-                      error_rate: float = 0.0, progress=None, cancelled=None):
-    """Start a demo server on ``port`` (or any free port when that one is taken); keep it in ``started``."""
-    from core.load.demo_server import DemoServer
-
+                      error_rate: float = 0.0, progress=None, cancelled=None) -> DemoProcess:
+    """Start a demo endpoint on ``port`` (or any free port when that one is taken); keep it in ``started``
+    from the moment its process exists, so that :meth:`DemoPanel.shutdown` can always stop it."""
     if progress:
         progress(0.05)
     for candidate in (port, 0) if port else (0,):
-        server = DemoServer(port=candidate, latency_ms=latency_ms, error_rate=error_rate)
+        server = DemoProcess(port=candidate, latency_ms=latency_ms, error_rate=error_rate)
+        with lock:
+            started.append(server)
         try:
-            server.start()
-        except (OSError, PreflightError):
+            server.start(cancelled=cancelled)
+        except PreflightError:
+            with lock:
+                started.remove(server)
             if candidate == 0:
                 raise
             continue  # the usual port is taken (another Preflight, or serve-demo): take any free one
-        with lock:
-            started.append(server)
         if progress:
             progress(1.0)
         return server
@@ -61,6 +64,8 @@ class DemoPanel(QGroupBox):
         self.state = QLabel("Stopped")
         self.state.setWordWrap(True)
         self.state.setStyleSheet(STOPPED_STYLE)
+        self.state.setToolTip("The demo model (a small scikit-learn classifier) serves POST /predict from its own "
+                              "process on 127.0.0.1, so it does not compete with the load generator")
         self.latency = QDoubleSpinBox()
         self.latency.setRange(0, 10_000)
         self.latency.setSuffix(" ms")
@@ -97,6 +102,8 @@ class DemoPanel(QGroupBox):
         return self.server is not None
 
     def update_buttons(self, busy: bool) -> None:
+        if not busy:
+            self._show_label()  # a start or stop that was cancelled or failed leaves no "Starting..."
         self.start_button.setEnabled(not busy and self.server is None)
         self.stop_button.setEnabled(not busy and self.server is not None)
         self.latency.setEnabled(self.server is None)
@@ -106,6 +113,7 @@ class DemoPanel(QGroupBox):
         if self.server is not None:
             return
         self.state.setText("Starting (training the demo model)...")
+        self.state.setStyleSheet(STOPPED_STYLE)
         self.tasks.run("Starting the demo endpoint", start_demo_server, self._started, self._lock, port=self.port,
                        latency_ms=self.latency.value(), error_rate=self.error_rate.value() / 100.0,
                        on_result=self._started_ok, on_error=lambda _m: self._show_state(),
@@ -132,13 +140,16 @@ class DemoPanel(QGroupBox):
                 self._started.remove(server)
         self._show_state()
 
-    def _show_state(self) -> None:
+    def _show_label(self) -> None:
         if self.server is not None:
             self.state.setText(f"Running at {self.server.url}")
             self.state.setStyleSheet(RUNNING_STYLE)
         else:
             self.state.setText("Stopped")
             self.state.setStyleSheet(STOPPED_STYLE)
+
+    def _show_state(self) -> None:
+        self._show_label()
         self.update_buttons(self.tasks.busy)
 
     def shutdown(self) -> None:

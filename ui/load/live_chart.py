@@ -40,7 +40,7 @@ class LiveCharts(QWidget):
         self.latency_plot = make_plot("Latency per second (from the intended send time)", "ms", "second")
         self.curves = {}
         for plot, series in ((self.throughput_plot, SERIES_THROUGHPUT), (self.latency_plot, SERIES_LATENCY)):
-            plot.addLegend(offset=(8, 4), labelTextSize="8pt")
+            plot.addLegend(offset=(8, 2), labelTextSize="8pt", colCount=len(series))
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             for key, name, colour in series:
@@ -49,8 +49,8 @@ class LiveCharts(QWidget):
                 self.curves[key] = plot.plot([], [], pen=pg.mkPen(colour, width=width, style=style), name=name,
                                              symbol="o", symbolSize=4, symbolBrush=colour, symbolPen=None)
         self.slo_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((207, 34, 46), width=1, style=Qt.DashLine),
-                                        label="SLO p95 {value:g} ms",
-                                        labelOpts={"position": 0.08, "color": (207, 34, 46), "anchors": [(0, 1), (0, 1)]})
+                                        label="SLO p95", labelOpts={"position": 0.95, "color": (207, 34, 46),
+                                                                    "anchors": [(1, 1), (1, 1)]})
         self.slo_line.setVisible(False)
         self.latency_plot.addItem(self.slo_line)
         self.caption = QLabel("Run a load test: its throughput and latency appear here second by second.")
@@ -70,9 +70,18 @@ class LiveCharts(QWidget):
             self.caption.setText(caption)
 
     def set_slo(self, p95_ms: float | None) -> None:
+        self.slo_line.setVisible(bool(p95_ms))
         if p95_ms:
             self.slo_line.setValue(float(p95_ms))
-        self.slo_line.setVisible(bool(p95_ms))
+            self.slo_line.label.setFormat(f"SLO p95 {float(p95_ms):g} ms")
+
+    def set_duration(self, seconds: float | None) -> None:
+        """Fix the time axis to a run's planned length (None: fit the points)."""
+        for plot in (self.throughput_plot, self.latency_plot):
+            if seconds:
+                plot.setXRange(0, max(1.0, float(seconds)), padding=0.02)
+            else:
+                plot.enableAutoRange(axis="x")
 
     def add_point(self, point: dict) -> None:
         """One more second of a running test (a newer point for a second already drawn replaces it)."""
@@ -96,7 +105,16 @@ class LiveCharts(QWidget):
     def _redraw(self) -> None:
         xs = [_value(p, "t") for p in self.points]
         dots = len(self.points) <= MAX_DOTS
-        for key, curve in self.curves.items():
-            if dots != (curve.opts.get("symbol") is not None):
-                curve.setSymbol("o" if dots else None)
-            curve.setData(xs, [_value(p, key) for p in self.points], connect="finite")
+        for plot, series in ((self.throughput_plot, SERIES_THROUGHPUT), (self.latency_plot, SERIES_LATENCY)):
+            top = 0.0
+            for key, _name, _colour in series:
+                curve = self.curves[key]
+                if dots != (curve.opts.get("symbol") is not None):
+                    curve.setSymbol("o" if dots else None)
+                ys = [_value(p, key) for p in self.points]
+                curve.setData(xs, ys, connect="finite")
+                top = max([top] + [y for y in ys if y == y])
+            if plot is self.latency_plot and self.slo_line.isVisible():
+                top = max(top, self.slo_line.value())
+            # from zero, with room above the highest point for the legend
+            plot.setYRange(0, top * 1.3 if top > 0 else 1.0, padding=0)

@@ -64,8 +64,9 @@ def headline(result: dict, run_id: int | None) -> str:
     rates = ""
     if target is not None and achieved is not None:
         rates = f" at {float(target):,.1f} req/s asked, {float(achieved):,.1f} req/s sent"
-    seconds = len(result.get("timeline") or [])
-    return f"{where}{requests:,} requests{rates}" + (f" over {seconds} s" if seconds else "") + "."
+    seconds = result.get("duration_s")
+    over = f" over {float(seconds):.1f} s" if isinstance(seconds, (int, float)) and seconds > 0 else ""
+    return f"{where}{requests:,} requests{rates}{over}."
 
 
 class LoadTestView(QWidget):
@@ -111,7 +112,8 @@ class LoadTestView(QWidget):
         self.live = LiveCharts()
         self.histogram = HistogramChart()
         self.summary_model = SummaryModel(self)
-        self.summary_view = table_view(self.summary_model, (260, 160), single_selection=False)
+        self.summary_view = table_view(self.summary_model, (300, 160), single_selection=False,
+                                       stretch_last=False)
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.live, "Per second")
@@ -228,6 +230,7 @@ class LoadTestView(QWidget):
                               f"{plan.total_duration_s:g} s.")
         self.live.clear(f"Waiting for the first second of {plan.url}...")
         self.live.set_slo(plan.slo_p95_ms)
+        self.live.set_duration(plan.total_duration_s)
         self.pages.setCurrentWidget(self.live)
         label = f"Load test: {plan.expected_requests:,} requests over {plan.total_duration_s:g} s"
         self.tasks.run(label, run_loadtest, plan, on_partial=self._tick, on_result=self._run_done,
@@ -275,6 +278,7 @@ class LoadTestView(QWidget):
             return
         self.headline.setText(headline(result, run_id))
         self.live.set_slo((result.get("slo") or {}).get("p95_ms"))
+        self.live.set_duration(None)
         self.live.set_timeline(result.get("timeline") or [],
                                f"{len(result.get('timeline') or [])} seconds of run #{run_id}."
                                if run_id is not None else "")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from ui.common.charts import make_plot, pg
 from ui.common.table_models import ListTableModel
@@ -40,7 +40,8 @@ class HistogramChart:
     """The intended-time latency histogram on a log-scaled axis, with p50/p95/p99/p99.9 and the SLO marked."""
 
     def __init__(self):
-        self.plot = make_plot("Latency histogram (from the intended send time)", "requests", "latency (ms, log scale)")
+        self.plot = make_plot("Latency histogram (from the intended send time)", "requests",
+                              "latency (ms, log scale)")
         self.plot.setLogMode(x=True, y=False)
         self.curve = self.plot.plot([], [], stepMode="center", fillLevel=0, brush=(31, 119, 180, 110),
                                     pen=pg.mkPen((31, 119, 180), width=1))
@@ -86,6 +87,19 @@ class HistogramChart:
             self.slo_line.setValue(math.log10(float(slo)))
         self.slo_line.setVisible(bool(shown and slo))
         self.plot.enableAutoRange()
+        if shown:
+            self._ticks(bounds[0], max(bounds[-1], float(slo or 0)))
+
+    def _ticks(self, low: float, high: float) -> None:
+        """Plain millisecond labels (1, 2, 5, 10, 20, 50, ...) on the log axis instead of powers of ten."""
+        ticks, minor = [], []
+        for exp in range(math.floor(math.log10(max(low, 1e-3))), math.ceil(math.log10(max(high, 1e-3))) + 1):
+            for mant in range(1, 10):
+                v = mant * 10.0 ** exp
+                if low / 1.5 <= v <= high * 1.5:
+                    (ticks if mant in (1, 2, 5) else minor).append((math.log10(v), f"{v:g}" if mant in (1, 2, 5)
+                                                                   else ""))
+        self.plot.getAxis("bottom").setTicks([ticks, minor])
 
 
 def verdict_html(result: dict) -> str:
@@ -123,6 +137,7 @@ class VerdictCard(QLabel):
         self.setWordWrap(True)
         self.setTextFormat(Qt.RichText)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)  # never squeezed below its text
         self.show_result(None)
 
     def show_result(self, result: dict | None) -> None:
