@@ -146,7 +146,7 @@ def _write(tmp_path, df, name="log.csv"):
     (pd.DataFrame({"timestamp": ["2026-01-01", "not a date"], "y_true": [1, 0], "y_pred": [1, 0]}),
      "row 2: 'not a date' is not a timestamp"),
     (pd.DataFrame({"timestamp": ["2026-01-01"] * 2, "y_true": [1, 0], "y_pred": [1, 0], "score": [0.5, 1.5]}),
-     "not a probability"),
+     "column 'score', row 2: 1.5 is not a probability"),
     (pd.DataFrame({"timestamp": ["2026-01-01"] * 2, "y_true": [1, 0], "y_pred": [1, 7]}), "never take"),
     (pd.DataFrame({"timestamp": ["2026-01-01"] * 2, "y_true": [1, 0], "y_pred": [1, 0], "score": [0.5, "x"]}),
      "'x' is not a number"),

@@ -176,12 +176,13 @@ def _class_probabilities(class_scores: dict | None, classes: list, required: boo
 
 def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseline_windows: int | None = None,
              threshold: float = DEFAULT_THRESHOLD, min_labels: int = MIN_LABELS, drift_run_id: int | None = None,
-             class_scores: dict | None = None, require_class_scores: bool = False,
+             class_scores: dict | None = None, require_class_scores: bool = False, score_column: str = "score",
              progress=None, cancelled=None) -> dict:
     """Metrics per window, the baseline, the degradation of the latest judged window and the alert.
 
     ``class_scores`` maps class names (as text) to per-class probability columns (rows in log order); with all
     classes covered they give the one-vs-rest ROC AUC (``require_class_scores``: refuse them otherwise).
+    ``score_column`` names the score in error messages.
     """
     if not 0 < threshold < 1:
         raise PreflightError(f"the threshold is a relative drop between 0 and 1 (got {threshold:g})")
@@ -233,7 +234,8 @@ def evaluate(cols: Columns, *, window="1D", baseline: dict | None = None, baseli
         bad = (score < 0) | (score > 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise PreflightError(f"score {score[i]:g} (row {int(order[i]) + 1}) is not a probability in [0, 1]")
+            raise PreflightError(f"column {score_column!r}, row {int(order[i]) + 1}: {score[i]:g} is not a probability "
+                                 "in [0, 1]")
     proba = None
     warnings = []
     if task != "regression":

@@ -180,7 +180,8 @@ def run_performance(log_path, settings: PerformanceSettings = PerformanceSetting
         result = evaluate(cols, window=window, baseline=baseline, baseline_windows=settings.baseline_windows,
                           threshold=settings.threshold, min_labels=settings.min_labels,
                           drift_run_id=settings.drift_run_id, class_scores=class_scores,
-                          require_class_scores=bool(settings.proba_prefix), progress=scaled(progress, 0.3, 1.0),
+                          require_class_scores=bool(settings.proba_prefix),
+                          score_column=log.columns.get("y_score", "score"), progress=scaled(progress, 0.3, 1.0),
                           cancelled=cancelled)
     except PreflightError as exc:
         if isinstance(exc, InputFileError):
