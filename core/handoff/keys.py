@@ -87,6 +87,11 @@ def short_fingerprint(fp: str | None) -> str:
     return " ".join(fp[i:i + 4] for i in range(0, 16, 4))
 
 
+def grouped_fingerprint(fp: str | None) -> str:
+    """The whole fingerprint in groups of four hex digits, so that it wraps and reads aloud."""
+    return " ".join(fp[i:i + 4] for i in range(0, len(fp), 4)) if fp else ""
+
+
 def public_raw(private: Ed25519PrivateKey) -> bytes:
     return private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

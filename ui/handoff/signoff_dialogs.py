@@ -312,6 +312,7 @@ class SignDialog(_WorkingDialog):
             self.user.addItem(_user_label(u), u["id"])
         self.key = QLabel("")
         self.key.setObjectName("signerKey")
+        self.key.setWordWrap(True)
         self.key.setTextInteractionFlags(self.key.textInteractionFlags() | Qt.TextSelectableByMouse)
         self.meaning = QComboBox()
         for m in MEANINGS:
@@ -343,8 +344,8 @@ class SignDialog(_WorkingDialog):
 
     def _user_changed(self, *_args) -> None:
         user = next((u for u in self.users if u["id"] == self.user.currentData()), None)
-        self.key.setText(user.get("fingerprint") or "no key: the administrator must re-enrol this signer"
-                         if user is not None else "")
+        self.key.setText(keys.grouped_fingerprint(user.get("fingerprint"))
+                         or "no key: the administrator must re-enrol this signer" if user is not None else "")
         if user is not None and user.get("role") in ROLE_MEANINGS:
             self.set_meaning(ROLE_MEANINGS[user["role"]][0])
 

@@ -146,7 +146,7 @@ class SignoffPanel(QWidget):
         self.notice_row.setVisible(False)
 
         self.model = SignatureModel(self)
-        self.table = read_only_table(self.model, (130, 75, 95, 170, 260, 100, 70, 150, 190), row_height=24)
+        self.table = read_only_table(self.model, (120, 70, 90, 165, 185, 95, 60, 95, 170, 150), row_height=24)
         self.table.selectionModel().selectionChanged.connect(self._show_details)
 
         self.users = QListWidget()
