@@ -8,6 +8,7 @@ import pytest
 from core.assessment import templates
 from core.assessment.store import create_assessment
 from ui.context import AssessmentContext
+from ui.performance.evidence import SUGGESTED
 from ui.performance.tab import PerformanceTab
 
 
@@ -61,6 +62,11 @@ def test_band_and_cold_start_chart(qtbot, env):
     policy = tab.coldstart_policy.getData()[1]
     assert len(policy) == len(bins) == 5
     assert policy[np.isfinite(policy)].tolist() == pytest.approx([b["policy"] for b in bins if b["policy"] is not None])
+    # the three checklist items a performance run is evidence for are suggested first
+    dialog = tab.attach_dialog()
+    first = {dialog.list.item(i).text() for i in range(3)}
+    assert all(any(t.endswith(name) for t in first) for name in SUGGESTED)
+    dialog.deleteLater()
     # the Prometheus export carries the PSI of the assessment's drift run
     store.add_run("drift", settings={}, inputs=[], started_utc="2026-06-04T00:00:00Z",
                   finished_utc="2026-06-04T00:01:00Z", result={"columns": [{"name": "amount", "psi": 0.27}]})
