@@ -72,6 +72,14 @@ def test_keep_alive_reuses_connections(srv):
     assert closing.requests == 20 and closing.extra["connections_opened"] == 20
 
 
+def test_a_stale_kept_alive_connection_is_retried_once(srv):
+    r = run_load(_get(srv.url("/one-per-conn"), 40, 0.5, max_in_flight=1))
+    assert r.requests == 20 and r.errors == 0
+    assert r.extra["retries"] == 19 and r.extra["connections_opened"] == 20
+    # a fresh connection that closes without a reply is not retried
+    assert run_load(_get(srv.url("/close"), 20, 0.2)).error_types == {"connection_closed": 4}
+
+
 def test_a_stalled_generator_counts_its_late_sends_and_their_latency(srv):
     """Block the generator's own loop for 0.3 s (in the first tick): the requests due meanwhile leave late,
     are counted as late, and their latency runs from their intended time, so it includes the stall."""

@@ -10,7 +10,9 @@
 * ``/http10``: an HTTP/1.0 reply without Content-Length, ended by closing the connection;
 * ``/close``: closes the connection without replying;
 * ``/reset``: resets the connection (RST) without replying;
-* ``/garbage``: replies with bytes that are not HTTP.
+* ``/garbage``: replies with bytes that are not HTTP;
+* ``/one-per-conn``: answers the first request on a connection; closes without replying on the next
+  (a server whose kept-alive connection went stale).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class _Proto(asyncio.Protocol):
         self.server = server
         self.buf = b""
         self.transport = None
+        self.seen = 0
 
     def connection_made(self, transport):
         self.transport = transport
@@ -53,6 +56,7 @@ class _Proto(asyncio.Protocol):
             self.buf = rest[length:]
             path = head.split(b" ")[1].decode()
             self.server.handled += 1
+            self.seen += 1
             self.respond(path)
 
     def _send(self, status, body=b"ok"):
@@ -84,6 +88,11 @@ class _Proto(asyncio.Protocol):
             sock = self.transport.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.transport.abort()
+        elif path == "/one-per-conn":
+            if self.seen == 1:
+                self._send(200)
+            else:
+                self.transport.close()
         elif path == "/garbage":
             self.transport.write(b"SSH-2.0-not-http\r\n\r\n")
         else:

@@ -54,6 +54,7 @@ class Totals:
     behind_dispatches: int = 0
     max_dispatch_lag_ms: float = 0.0
     cap_hits: int = 0
+    retries: int = 0
     abandoned: int = 0
     connections_opened: int = 0
     status_counts: dict = field(default_factory=dict)
@@ -131,7 +132,7 @@ class Generator:
             return 0
         oldest = self.loop.time() - self.plan.stop_p95_ms / 1000.0
         n = sum(1 for c in self.conns if c.busy and c.intended < oldest)
-        for intended, _ in self.backlog:
+        for intended, _, _ in self.backlog:
             if intended >= oldest:
                 break
             n += 1
@@ -169,6 +170,14 @@ class Generator:
         now = self.loop.time()
         self.in_flight -= 1
         self.conns.discard(conn)
+        if (kind in (http.CLOSED, http.RESET) and conn.served and not conn.retried and not conn.buf
+                and conn.state == 0 and not self.stopped):
+            # a kept-alive connection the server had already closed when the request went out: send it
+            # again once on a fresh connection (its latency still runs from the first intended time)
+            self.tot.retries += 1
+            self.backlog.appendleft((conn.intended, conn.idx, True))
+            self._maybe_open()
+            return
         self._fail(kind, now)
         self._maybe_open()
 
@@ -178,18 +187,18 @@ class Generator:
     # ------------------------------------------------------------------ sending
     def _release(self, conn, now: float) -> None:
         if self.backlog and not self.stopped:
-            intended, idx = self.backlog.popleft()
-            self._send(conn, intended, idx, now)
+            intended, idx, retry = self.backlog.popleft()
+            self._send(conn, intended, idx, now, retry)
         else:
             self.idle.append(conn)
 
-    def _send(self, conn, intended: float, idx: int, now: float) -> None:
-        if now - intended > LATE_S:
+    def _send(self, conn, intended: float, idx: int, now: float, retry: bool = False) -> None:
+        if now - intended > LATE_S and not retry:
             self.tot.late_sends += 1
         self.in_flight += 1
         self.tot.written += 1
         self.last_send = now
-        conn.send(self.requests[idx], intended, now)
+        conn.send(self.requests[idx], intended, now, idx, retry)
 
     def _submit(self, intended: float, now: float) -> None:
         idx = self.n % len(self.requests)
@@ -209,7 +218,7 @@ class Generator:
             if not conn.closed:
                 self._send(conn, intended, idx, now)
                 return
-        self.backlog.append((intended, idx))
+        self.backlog.append((intended, idx, False))
         if len(self.conns) + self.opening < self.cap:
             self._open()
         else:

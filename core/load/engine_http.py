@@ -72,7 +72,7 @@ class Conn(asyncio.Protocol):
     """One keep-alive connection; ``owner`` is told when a response is complete or the request failed."""
 
     __slots__ = ("owner", "transport", "busy", "closed", "intended", "sent", "head_only", "buf", "state",
-                 "status", "need", "keep")
+                 "status", "need", "keep", "idx", "served", "retried")
 
     def __init__(self, owner):
         self.owner = owner
@@ -87,10 +87,15 @@ class Conn(asyncio.Protocol):
         self.status = 0
         self.need = 0
         self.keep = True
+        self.idx = 0           # which request body is on the wire
+        self.served = 0        # replies this connection has carried
+        self.retried = False   # the request on the wire is already a retry
 
     # ------------------------------------------------------------------ owner side
-    def send(self, data: bytes, intended: float, now: float) -> None:
+    def send(self, data: bytes, intended: float, now: float, idx: int = 0, retried: bool = False) -> None:
         self.busy = True
+        self.idx = idx
+        self.retried = retried
         self.intended = intended
         self.sent = now
         self.state = 0
@@ -146,6 +151,7 @@ class Conn(asyncio.Protocol):
                 self.owner.failed(self, PROTOCOL)
                 return
             self.busy = False
+            self.served += 1
             keep = self.keep
             if not keep:
                 self.closed = True

@@ -167,7 +167,8 @@ def build_result(plan, totals: list, timeline: list[dict], stop_reason: str = ""
     service = svc.summary("service_")
     extra = {"sent": sent, "written": written, "abandoned": abandoned, "late_dispatches": late_dispatch, "behind_dispatches": behind,
              "max_dispatch_lag_ms": max((t.max_dispatch_lag_ms for t in totals), default=0.0),
-             "connections_opened": sum(t.connections_opened for t in totals), "processes": len(totals),
+             "connections_opened": sum(t.connections_opened for t in totals),
+             "retries": sum(t.retries for t in totals), "processes": len(totals),
              "duration_s": max((t.elapsed_s for t in totals), default=0.0), "send_span_s": span,
              "generator_cpu_share": max(busy) if busy else None, "planned_requests": int(round(planned)),
              "service_p90_ms": service["service_p90_ms"], "service_p999_ms": service["service_p999_ms"],
