@@ -117,3 +117,29 @@ def test_cli_in_a_subprocess_at_the_production_key_cost(tmp_path, file):
     bad = subprocess.run(cmd + ["sign", file, "--user", "Ann", "--meaning", "approved", "--password-stdin"],
                          input="not the password\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert (bad.returncode, bad.stderr) == (1, "refused: wrong password for Ann\n")
+
+
+def test_deactivate_role_and_passwd_commands(monkeypatch, capsys, file):
+    run(monkeypatch, capsys, ["users", "add", file, "Ann", "--role", "preparer", "--password-stdin"], "ann password\n")
+    run(monkeypatch, capsys, ["users", "add", file, "Bob", "--role", "reviewer", "--admin", "Ann", "--password-stdin"],
+        "ann password\nbob password\n")
+    code, _, err = run(monkeypatch, capsys, ["users", "role", file, "Bob", "--role", "approver", "--admin", "Bob",
+                                             "--password-stdin"], "bob password\n")
+    assert code == 1 and "Bob is not the administrator" in err
+    code, out, _ = run(monkeypatch, capsys, ["users", "role", file, "Bob", "--role", "approver", "--admin", "Ann",
+                                             "--password-stdin"], "ann password\n")
+    assert (code, out) == (0, "Bob's role is now approver\n")
+    code, _, err = run(monkeypatch, capsys, ["users", "passwd", file, "Bob", "--password-stdin"], "bob password\nshort\n")
+    assert code == 1 and "at least 8" in err
+    code, _, _ = run(monkeypatch, capsys, ["users", "passwd", file, "Bob", "--password-stdin"],
+                     "bob password\nnew bob password\n")
+    assert code == 0
+    code, _, _ = run(monkeypatch, capsys, ["users", "deactivate", file, "Bob", "--admin", "Ann", "--reason", "left",
+                                           "--password-stdin"], "ann password\n")
+    assert code == 0
+    code, out, _ = run(monkeypatch, capsys, ["users", "list", file, "--json"])
+    users = {u["name"]: u for u in json.loads(out)["users"]}
+    assert (users["Bob"]["role"], users["Bob"]["active"], users["Ann"]["is_admin"]) == ("approver", False, True)
+    with open_assessment(file) as store:
+        actions = [e["action"] for e in store.audit_events()]
+    assert {"admin_refused", "password_changed", "deactivate"} <= set(actions)

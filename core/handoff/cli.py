@@ -1,4 +1,4 @@
-"""Signer commands: ``users add|list|export-key`` and ``sign``.
+"""Signer commands: ``users add|list|deactivate|role|passwd|export-key`` and ``sign``.
 
 The same rules as the GUI apply (administrator, order, separation of duties, lockout); every refusal is
 in the audit trail.  Exit 0: done.  Exit 1: refused (wrong password, locked, out of order, not allowed).
@@ -37,6 +37,28 @@ def register(sub) -> None:
     ls.add_argument("file")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_users_list)
+    d = usub.add_parser("deactivate", help="deactivate a signer (the administrator's password on stdin)")
+    d.add_argument("file")
+    d.add_argument("name")
+    d.add_argument("--admin", required=True)
+    d.add_argument("--reason", default="")
+    d.add_argument("--password-stdin", action="store_true")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(handler=cmd_users_deactivate)
+    r = usub.add_parser("role", help="change a signer's role (the administrator's password on stdin)")
+    r.add_argument("file")
+    r.add_argument("name")
+    r.add_argument("--role", required=True, choices=("preparer", "reviewer", "approver"))
+    r.add_argument("--admin", required=True)
+    r.add_argument("--password-stdin", action="store_true")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(handler=cmd_users_role)
+    pw = usub.add_parser("passwd", help="change a signer's password: stdin holds the current, then the new one")
+    pw.add_argument("file")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true")
+    pw.add_argument("--json", action="store_true")
+    pw.set_defaults(handler=cmd_users_passwd)
     e = usub.add_parser("export-key", help="write a signer's public key from this machine's profile")
     e.add_argument("name")
     e.add_argument("--out", required=True, metavar="F.pub")
@@ -117,6 +139,50 @@ def cmd_users_list(args) -> int:
                  u["fingerprint"] or "(no key: re-enrol)"] for u in users]
         print(table(rows, ["id", "name", "role", "admin", "active", "fingerprint"]))
     return 0
+
+
+def _user_change(args, action, count: int) -> int:
+    with open_existing(args.file) as store:
+        user = store.user_by_name(args.name)
+        if user is None:
+            raise PreflightError(f"{args.file}: no user named {args.name!r} (see: users list {args.file})")
+        passwords = _read_passwords(count, args.password_stdin)
+        try:
+            message = action(store, user, passwords)
+        except PreflightError as exc:
+            return _refused(args, str(exc))
+    if args.json:
+        emit_json({"ok": True, "file": str(args.file), "name": user["name"], "done": message})
+    else:
+        print(message)
+    return 0
+
+
+def cmd_users_deactivate(args) -> int:
+    from core.handoff import accounts
+
+    def act(store, user, pw):
+        accounts.deactivate_user(store, user["id"], pw[0], args.reason, admin=args.admin)
+        return f"deactivated {user['name']}"
+    return _user_change(args, act, 1)
+
+
+def cmd_users_role(args) -> int:
+    from core.handoff import accounts
+
+    def act(store, user, pw):
+        accounts.set_role(store, user["id"], args.role, pw[0], admin=args.admin)
+        return f"{user['name']}'s role is now {args.role}"
+    return _user_change(args, act, 1)
+
+
+def cmd_users_passwd(args) -> int:
+    from core.handoff import accounts
+
+    def act(store, user, pw):
+        accounts.change_password(store, user["id"], pw[0], pw[1])
+        return f"changed {user['name']}'s password (the key is re-encrypted; its fingerprint is unchanged)"
+    return _user_change(args, act, 2)
 
 
 def cmd_export_key(args) -> int:
