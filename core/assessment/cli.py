@@ -154,7 +154,8 @@ def cmd_verify(args) -> int:
         emit_json({**result.to_dict(), **extra})
         return 0 if result.ok else 1
     if result.ok:
-        print(f"audit trail verified: {result.count} events, head {result.head_seq}:{result.head_hash}")
+        print(f"audit chain intact: {result.count} events, head {result.head_hash}")
+        print(f"  no problems found (head for --expect-head: {result.head_seq}:{result.head_hash})")
     elif result.first_bad_seq is not None:
         print(f"audit chain BROKEN at event {result.first_bad_seq}: {result.problem}")
     else:
