@@ -60,7 +60,7 @@ def test_drift_loop_and_checklist_import_loop_lose_no_write(tmp_path):
     checklist_json = tmp_path / "checklist.json"
     save_checklist(seed, checklist_json)
     start = tmp_path / "go"
-    n_drift, n_import = 40, 120
+    n_drift, n_import = 30, 90
     drift = _spawn(tmp_path, start, ["drift", str(ref), str(cur), "--no-multivariate", "--assessment", str(path)],
                    n_drift)
     imports = _spawn(tmp_path, start, ["checklist", "import", str(path), str(checklist_json)], n_import)
