@@ -173,8 +173,9 @@ def cmd_log(args) -> int:
         events = store.audit_events()
     if args.json:
         for ev in events:
-            for k in ("before", "after"):
-                ev[k] = json.loads(ev[k]) if ev[k] else None
+            for k in ("before", "after", "changes"):
+                if k in ev:
+                    ev[k] = json.loads(ev[k]) if ev[k] else None
         emit_json({"events": events})
     else:
         rows = [[e["seq"], e["ts_utc"][:19].replace("T", " "), e["actor"], e["action"], e["entity"],
