@@ -38,7 +38,7 @@ def _ms(v) -> str:
     v = _n(v)
     if v is None:
         return "-"
-    return f"{v:.3g}" if v < 10 else f"{v:,.0f}" if v >= 1000 else f"{v:.1f}"
+    return f"{v:.3g}" if v < 10 else f"{v:.1f}" if v < 100 else f"{v:,.0f}"
 
 
 def rebin(bounds: list, counts: list, bins: int = 60) -> tuple[list[float], list[float]]:
@@ -70,6 +70,7 @@ def histogram_svg(r: dict, width: int = 680, height: int = 220) -> str:
     left, right, top, bottom = 44, 16, 26, 40
     pw, ph = width - left - right, height - top - bottom
     l0, l1 = math.log10(edges[0]), math.log10(edges[-1])
+    l1 += (l1 - l0) * 0.04  # room on the right for the last line's label
     top_count = max(counts)
 
     def x(v):
@@ -83,10 +84,13 @@ def histogram_svg(r: dict, width: int = 680, height: int = 220) -> str:
             out.append(f'<rect x="{x(edges[i]):.1f}" y="{top + ph - h:.1f}" '
                        f'width="{max(0.5, x(edges[i + 1]) - x(edges[i]) - 0.5):.1f}" height="{h:.1f}" '
                        f'fill="{REFERENCE_COLOUR}" fill-opacity="0.75"/>')
-    for k in range(math.floor(l0), math.ceil(l1) + 1):
-        v = 10 ** k
-        if edges[0] <= v <= edges[-1]:
-            out.append(_t(x(v), top + ph + 12, _ms(v) + " ms", size=8, anchor="middle", fill=GREY))
+    ticks = [m * 10 ** k for k in range(math.floor(l0), math.ceil(l1) + 1) for m in (1, 2, 5)]
+    ticks = [v for v in ticks if edges[0] <= v <= edges[-1]]
+    if len(ticks) > 8:
+        ticks = [v for v in ticks if f"{v:g}".lstrip("0.").startswith("1")]
+    for v in ticks:
+        out.append(f'<line x1="{x(v):.1f}" y1="{top + ph}" x2="{x(v):.1f}" y2="{top + ph + 3}" stroke="#57606a"/>')
+        out.append(_t(x(v), top + ph + 13, f"{v:g} ms", size=8, anchor="middle", fill=GREY))
     out.append(_t(left - 4, top + 8, f"{top_count:,.0f}", size=8, anchor="end", fill=GREY))
     lines = [(r.get("p50_ms"), "p50", BLUE), (r.get("p95_ms"), "p95", AMBER), (r.get("p99_ms"), "p99", CURRENT_COLOUR),
              (r.get("p999_ms"), "p99.9", RED), (_d(r.get("slo")).get("p95_ms"), "SLO p95", RED)]
@@ -97,7 +101,9 @@ def histogram_svg(r: dict, width: int = 680, height: int = 220) -> str:
         dash = ' stroke-dasharray="2,2"' if name == "SLO p95" else ' stroke-dasharray="5,3"'
         out.append(f'<line x1="{x(v):.1f}" y1="{top}" x2="{x(v):.1f}" y2="{top + ph}" stroke="{colour}" '
                    f'stroke-width="1.5"{dash}/>')
-        out.append(_t(x(v) + 2, top + 9 + 10 * k, f"{name} {_ms(v)}", size=8, fill=colour))
+        right_half = x(v) > left + pw * 0.6
+        out.append(_t(x(v) + (-3 if right_half else 3), top + 9 + 10 * k, f"{name} {_ms(v)} ms", size=8,
+                      anchor="end" if right_half else "start", fill=colour))
     out.append(_t(left, height - 6, "requests per latency bin; dashed lines: percentiles and the SLO's p95", size=8,
                   fill=GREY))
     return embed("".join(out), width, height, title)
