@@ -73,7 +73,7 @@ def test_a_rewritten_event_is_reported(path):
         uuid, last = store.assessment_uuid(), store.audit_events()[-1]
     hashes = {e: "0" * 64 for e in range(1, last["seq"] + 1)}
     found = witness.check(uuid, path, hashes)
-    assert found and found[0].startswith(f"rewritten: event ")
+    assert found and found[0].startswith("rewritten: event ")
     assert witness.check(uuid, path, {**hashes, last["seq"]: last["hash"]})  # older events still differ
     assert witness.check("another-uuid", path, hashes) == []
 
