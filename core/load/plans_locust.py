@@ -10,8 +10,8 @@ sends, stop reason) for :mod:`core.load.imports`.
 from __future__ import annotations
 
 from core.errors import PreflightError
-from core.load.plans import (_check_size, _header, _split_url, _stages, check_plan, default_users,
-                             mean_target_rate, plan_bodies)
+from core.load.plans_common import (_check_size, _header, _split_url, _stages, check_plan, default_users,
+                                    mean_target_rate, plan_bodies)
 
 _LOCUST_BODY = '''
 import json
