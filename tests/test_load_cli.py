@@ -160,3 +160,25 @@ def test_ten_x_peak_from_the_handoff(demo, tmp_path, capsys):
         store.close()
     code, data, _ = _json(capsys, argv)
     assert code == 0 and data["target_rate"] == 60 and data["requests"] == 30
+
+
+def test_body_template_filled_from_rows(demo, tmp_path, capsys):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("mean radius,id\n12,a\n25,b\n")
+    template = tmp_path / "template.json"
+    template.write_text('{"features": {{row}}, "radius_again": {{mean radius}}}')
+    code, data, _ = _json(capsys, ["loadtest", demo.url, "--rate", "20", "--duration", "0.5", "--rows-csv", str(rows),
+                                   "--body-file", str(template), "--json"])
+    assert code == 0 and data["requests"] == 10 and data["status_counts"] == {"200": 10}
+    from core.load.engine_bodies import read_row_bodies
+    bodies, _ = read_row_bodies(rows, template=template.read_text())
+    assert [json.loads(b) for b in bodies] == [{"features": {"mean radius": 12, "id": "a"}, "radius_again": 12},
+                                               {"features": {"mean radius": 25, "id": "b"}, "radius_again": 25}]
+    template.write_text('{"x": {{nope}}}')
+    assert main(["loadtest", demo.url, "--rate", "5", "--duration", "0.2", "--rows-csv", str(rows), "--body-file",
+                 str(template)]) == 2
+    assert "'nope'" in capsys.readouterr().err
+    template.write_text('{"fixed": 1}')
+    assert main(["loadtest", demo.url, "--rate", "5", "--duration", "0.2", "--rows-csv", str(rows), "--body-file",
+                 str(template)]) == 2
+    assert "placeholders" in capsys.readouterr().err

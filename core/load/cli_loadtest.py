@@ -27,9 +27,10 @@ def register(sub) -> None:
     req = p.add_argument_group("request")
     req.add_argument("--method", default="POST", help="HTTP method (POST)")
     req.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="extra header")
-    body = req.add_mutually_exclusive_group()
-    body.add_argument("--body-file", default=None, metavar="F", help="fixed request body (JSON text)")
-    body.add_argument("--rows-csv", default=None, metavar="F", help="one JSON object body per CSV row, cycling")
+    req.add_argument("--body-file", default=None, metavar="F",
+                     help="fixed request body (JSON text); with --rows-csv, a template with {{row}} or "
+                          "{{column}} placeholders")
+    req.add_argument("--rows-csv", default=None, metavar="F", help="one JSON object body per CSV row, cycling")
     lim = p.add_argument_group("limits and stop rules")
     lim.add_argument("--timeout-ms", type=float, default=5000.0, metavar="T")
     lim.add_argument("--max-in-flight", type=int, default=2000, metavar="N", help="connection cap (2000)")

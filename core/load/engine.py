@@ -49,7 +49,7 @@ def plan_requests(plan: LoadPlan, bodies: list[str] | None = None) -> list[bytes
 def _bodies_from_plan(plan: LoadPlan, bodies):
     if bodies is None and plan.rows_csv:
         from core.load.engine_bodies import read_row_bodies
-        bodies, _ = read_row_bodies(plan.rows_csv)
+        bodies, _ = read_row_bodies(plan.rows_csv, template=plan.body)
     return bodies
 
 

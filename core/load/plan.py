@@ -67,8 +67,9 @@ class LoadPlan:
     stages: tuple[Stage, ...]
     method: str = "POST"
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
-    body: str | None = None        # fixed body text (JSON); None + rows_csv None = the demo model's default body
-    rows_csv: str | None = None    # path: one JSON object body per CSV row, cycling
+    body: str | None = None        # fixed body text (JSON); None + rows_csv None = the demo model's default body;
+                                   # with rows_csv, a template with {{row}} / {{column}} placeholders
+    rows_csv: str | None = None    # path: one JSON object body per CSV row (or the template filled), cycling
     arrival: str = "constant"      # "constant" | "poisson"
     timeout_ms: float = 5000.0
     max_in_flight: int = 2000
@@ -139,8 +140,9 @@ class LoadPlan:
             raise PreflightError("the SLO's p95 must be a positive number of milliseconds")
         if not 0 < self.slo_success_rate <= 1:
             raise PreflightError("the SLO's success rate must be in (0, 1]")
-        if self.body is not None and self.rows_csv is not None:
-            raise PreflightError("give a fixed body or a rows CSV, not both")
+        if self.body is not None and self.rows_csv is not None and "{{" not in self.body:
+            raise PreflightError("with a rows CSV the body is a template: put {{row}} or {{column}} placeholders "
+                                 "in it (or give only one of them)")
         for name, value in self.headers:
             if not name or any(c in name + value for c in "\r\n") or ":" in name:
                 raise PreflightError(f"bad header {name!r}")

@@ -20,7 +20,7 @@ def plan_bodies(plan) -> list[str] | None:
     if plan.rows_csv:
         from core.load.run import read_row_bodies
 
-        bodies, _ = read_row_bodies(plan.rows_csv)
+        bodies, _ = read_row_bodies(plan.rows_csv, template=plan.body)
         return bodies
     if plan.body is not None:
         return [plan.body]

@@ -79,15 +79,17 @@ def run_loadtest(plan: LoadPlan, *, progress=None, cancelled=None, on_tick=None,
     plan.validate()
     inputs: list[dict] = []
     bodies = None
-    if plan.rows_csv:
-        bodies, record = read_row_bodies(plan.rows_csv, progress=scaled(progress, 0.0, 0.02), cancelled=cancelled)
-        inputs.append(record)
-    elif body_file:
+    if body_file:
         text, record = read_body_file(body_file)
         if plan.body is None:
             plan = plan.with_(body=text)
         elif plan.body != text:
             raise PreflightError(f"{body_file}: the plan's body differs from the body file's text")
+        inputs.append(record)
+        plan.validate()
+    if plan.rows_csv:
+        bodies, record = read_row_bodies(plan.rows_csv, template=plan.body, progress=scaled(progress, 0.0, 0.02),
+                                         cancelled=cancelled)
         inputs.append(record)
     result = run_load(plan, progress=scaled(progress, 0.02, 1.0), cancelled=cancelled, on_tick=on_tick,
                       bodies=bodies)
