@@ -192,3 +192,18 @@ def test_post_body_reaches_the_server():
         bad = run_load(constant_plan(demo.url, 50, 0.5, body='not json'))
     assert r.status_counts == {"200": 25}
     assert bad.status_counts == {"400": 25} and bad.error_types == {"http_4xx": 25}
+
+
+def test_cancel_during_a_long_gap_between_sends(srv):
+    """One request every 20 s: the cancel (asked for after about half a second) ends the run within a
+    second or two of the plan's clock, not at the next send 20 s later."""
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 5
+
+    points = []
+    with pytest.raises(Cancelled):
+        run_load(_get(srv.url("/ok"), 0.05, 60.0), cancelled=cancelled, on_tick=points.append)
+    assert len(points) <= 5  # seconds the run lasted (20 or more without the capped sleep)

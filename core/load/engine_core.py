@@ -268,7 +268,9 @@ class Generator:
                     i += 1
                 if i < n:
                     delay = times[i] - loop.time()
-                    await asyncio.sleep(delay - SPIN_S if delay > 2 * SPIN_S else 0)
+                    # sleep by timer (capped, so a stop is seen) until about a millisecond before the
+                    # next send, then yield to the loop until it is due: timers are only 1 ms-granular
+                    await asyncio.sleep(min(delay - SPIN_S, 0.1) if delay > 2 * SPIN_S else 0)
 
     async def _watch(self) -> None:
         """Every 10-50 ms: time out slow requests; ten times a second: ask whether to stop; once a second:
