@@ -117,3 +117,30 @@ def test_replace_and_undo_paths_replay_clean(path):
         store.save_schema("s", {"a": 2})
         store.update_meta(name="R2", settings={"x": 1})
         assert store.verify_audit().ok, store.verify_audit().problems
+
+
+def test_a_later_write_to_the_same_row_does_not_launder_an_outside_change(path):
+    conn = sqlite3.connect(str(path))
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'capture_%'"):
+        conn.execute(f'DROP TRIGGER "{name}"')  # no note is left behind
+    conn.execute("UPDATE checklist_items SET notes='slipped in', owner='mallory' WHERE id=9")
+    conn.commit()
+    conn.close()
+    with open_assessment(path) as store:
+        store.update_item(9, status="done")  # Preflight rewrites the row, outside values included
+        seq = store.audit_events()[-1]["seq"]
+        result = store.verify_audit()
+    assert not result.ok
+    first = result.problems[0]
+    assert (first["table"], first["rowid"], first["column"], first["seq"]) == ("checklist_items", 9, "notes", seq)
+    assert f"changed outside Preflight before event {seq}" in first["message"]
+
+
+def test_a_new_column_gets_new_triggers_and_still_replays(path):
+    with open_assessment(path) as store:
+        with store.transaction():
+            store.conn.execute("ALTER TABLE runs ADD COLUMN tag TEXT NOT NULL DEFAULT ''")
+            store.audit("update", "schema", None, {"runs": "tag"})
+    with open_assessment(path) as store:  # re-opened: the triggers name the new column
+        sql = store.conn.execute("SELECT sql FROM sqlite_master WHERE name='capture_runs_upd'").fetchone()[0]
+        assert '"tag"' in sql

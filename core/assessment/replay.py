@@ -60,10 +60,15 @@ def replay(events: list[dict]) -> Replay:
                                                 "was on (it was not written by Preflight)"})
                 return out
             continue
-        if ev.get("action") == "snapshot":
+        snap = ev.get("action") == "snapshot"
+        if snap:
             state = {}
         for ch in changes:
             rows = state.setdefault(ch["table"], {})
+            if not snap and "old" in ch and not out.problems:
+                found = _before_problem(ev["seq"], ch, rows.get(ch["rowid"]))
+                if found:
+                    out.problems.append(found)
             if ch.get("row") is None:
                 rows.pop(ch["rowid"], None)
             else:
@@ -78,6 +83,41 @@ def _show(value) -> str:
         return f"{k} {str(v)[:16]}…" if k.endswith("sha256") else json.dumps(value)
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def first_column(a: dict, b: dict) -> str | None:
+    """The first column (sorted) whose value differs between two row images."""
+    for col in sorted(set(a) | set(b)):
+        if col not in a or col not in b or not _same(a[col], b[col]):
+            return col
+    return None
+
+
+def _before_problem(seq: int, ch: dict, trail_row: dict | None) -> dict | None:
+    """A row an event rewrote must have held, just before, what the trail says it held."""
+    old, table, rowid = ch.get("old"), ch["table"], ch["rowid"]
+    where = {"check": "replay", "table": table, "rowid": rowid, "seq": seq}
+    if old is None and trail_row is None:
+        return None
+    if old is None:
+        return {**where, "column": None,
+                "message": f"table {table}, row {rowid}: deleted outside Preflight before event {seq} re-created it"}
+    if trail_row is None:
+        return {**where, "column": None,
+                "message": f"table {table}, row {rowid}: added outside Preflight before event {seq} changed it"}
+    col = first_column(trail_row, old)
+    if col is None:
+        return None
+    return {**where, "column": col,
+            "message": f"table {table}, row {rowid}, column {col}: changed outside Preflight before event {seq} "
+                       f"(the audit trail says {_show(trail_row.get(col))}, the row held {_show(old.get(col))} "
+                       f"when event {seq} changed it)"}
 
 
 def compare(state: dict, images: dict) -> dict | None:
@@ -95,14 +135,13 @@ def compare(state: dict, images: dict) -> dict | None:
                 return {**where, "column": None,
                         "message": f"table {table}, row {rowid}: the audit trail has it but the file does not "
                                    "(deleted outside Preflight)"}
-            for col in sorted(set(a) | set(b)):
-                if col not in b or col not in a or a[col] != b[col] or type(a[col]) is not type(b[col]) and \
-                        not (isinstance(a[col], (int, float)) and isinstance(b[col], (int, float))):
-                    return {**where, "column": col,
-                            "message": f"table {table}, row {rowid}, column {col}: the audit trail says "
-                                       f"{_show(a.get(col)) if col in a else '(no such column)'}, the file holds "
-                                       f"{_show(b.get(col)) if col in b else '(no such column)'} "
-                                       "(changed outside Preflight)"}
+            col = first_column(a, b)
+            if col is not None:
+                return {**where, "column": col,
+                        "message": f"table {table}, row {rowid}, column {col}: the audit trail says "
+                                   f"{_show(a.get(col)) if col in a else '(no such column)'}, the file holds "
+                                   f"{_show(b.get(col)) if col in b else '(no such column)'} "
+                                   "(changed outside Preflight)"}
     return None
 
 

@@ -32,7 +32,8 @@ from contextlib import contextmanager
 from core.assessment import witness
 
 CAPTURE_TABLE = "audit_capture"
-NOT_CAPTURED = ("audit_events", "info", CAPTURE_TABLE)
+OLD_TABLE = "audit_capture_old"
+NOT_CAPTURED = ("audit_events", "info", CAPTURE_TABLE, OLD_TABLE)
 INLINE_TEXT = 1024
 SECRET_COLUMNS = {("users", "password")}
 REPLAY_INFO_KEY = "capture_started"  # set once the file's data is explained by row images
@@ -54,20 +55,43 @@ def has_capture(conn) -> bool:
                         (CAPTURE_TABLE,)).fetchone() is not None
 
 
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _trigger_sql(conn, table: str) -> dict[str, str]:
+    """The three capture triggers of ``table``: a note per written row, and for an update or delete the
+    row's old values (one ``audit_capture_old`` row per column, in their SQLite types)."""
+    q, lit = _q(table), _lit(table)
+    cols = [r[1] for r in conn.execute(f"PRAGMA table_info({q})").fetchall()]
+    note = f"INSERT INTO {CAPTURE_TABLE} (tbl, rid, op) VALUES ({lit}, %s.rowid, '%s');"
+    old = "".join(f" INSERT INTO {OLD_TABLE} (n, col, val) VALUES ((SELECT MAX(n) FROM {CAPTURE_TABLE}), "
+                  f"{_lit(c)}, OLD.{_q(c)});" for c in cols)
+    moved = (f" INSERT INTO {CAPTURE_TABLE} (tbl, rid, op) SELECT {lit}, NEW.rowid, 'i' "
+             "WHERE NEW.rowid IS NOT OLD.rowid;")
+    bodies = {"ins": ("INSERT", note % ("NEW", "i")), "del": ("DELETE", note % ("OLD", "d") + old),
+              "upd": ("UPDATE", note % ("OLD", "u") + old + moved)}
+    return {f"capture_{table}_{op}": f"CREATE TRIGGER {_q(f'capture_{table}_{op}')} AFTER {event} ON {q} "
+                                      f"BEGIN {body} END" for op, (event, body) in bodies.items()}
+
+
 def ensure_triggers(conn) -> None:
-    """Create the capture triggers on every data table that lacks them (new tables are covered too)."""
-    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall()}
+    """(Re)create the capture triggers of every data table where they are missing or name other columns
+    (new tables and new columns are covered too)."""
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {OLD_TABLE} (n INTEGER NOT NULL, col TEXT NOT NULL, val)")
+    have = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall())
     for table in data_tables(conn):
-        q = _q(table)
-        lit = "'" + table.replace("'", "''") + "'"
-        for op, body in (("ins", f"VALUES ({lit}, NEW.rowid)"), ("del", f"VALUES ({lit}, OLD.rowid)"),
-                         ("upd", f"VALUES ({lit}, OLD.rowid), ({lit}, NEW.rowid)")):
-            name = f"capture_{table}_{op}"
-            if name in have:
-                continue
-            event = {"ins": "INSERT", "del": "DELETE", "upd": "UPDATE"}[op]
-            conn.execute(f"CREATE TRIGGER {_q(name)} AFTER {event} ON {q} BEGIN "
-                         f"INSERT INTO {CAPTURE_TABLE} (tbl, rid) {body}; END")
+        for name, sql in _trigger_sql(conn, table).items():
+            if have.get(name) != sql:
+                conn.execute(f"DROP TRIGGER IF EXISTS {_q(name)}")
+                conn.execute(sql)
+
+
+def drop_triggers(conn) -> None:
+    """Remove the capture triggers (before a migration rebuilds tables; they are re-created after it)."""
+    names = conn.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'capture_%'").fetchall()
+    for (name,) in names:
+        conn.execute(f"DROP TRIGGER {_q(name)}")
 
 
 def value_image(table: str, column: str, value):
@@ -80,6 +104,10 @@ def value_image(table: str, column: str, value):
     if isinstance(value, str) and len(value) > INLINE_TEXT:
         return {"sha256": hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()}
     return value
+
+
+def row_image(table: str, values: dict) -> dict:
+    return {c: value_image(table, c, v) for c, v in values.items()}
 
 
 def _images(conn, table: str, where: str = "", args: tuple = ()) -> dict[int, dict]:
@@ -98,11 +126,15 @@ def fold(conn, floor: int = 0) -> list[dict]:
 
     Notes at or below ``floor`` were there before the current transaction began: changes made
     outside Preflight.  They are never folded into an event, and stay as evidence."""
-    noted = conn.execute(f"SELECT tbl, rid FROM {CAPTURE_TABLE} WHERE n > ? ORDER BY n", (floor,)).fetchall()
+    noted = conn.execute(f"SELECT n, tbl, rid, op FROM {CAPTURE_TABLE} WHERE n > ? ORDER BY n",
+                         (floor,)).fetchall()
     if not noted:
         return []
+    olds: dict[int, dict] = {}
+    for n, col, val in conn.execute(f"SELECT n, col, val FROM {OLD_TABLE} WHERE n > ? ORDER BY rowid", (floor,)):
+        olds.setdefault(n, {})[col] = val
     out, seen = [], set()
-    for table, rid in noted:
+    for n, table, rid, op in noted:
         if (table, rid) in seen:
             continue
         seen.add((table, rid))
@@ -110,13 +142,17 @@ def fold(conn, floor: int = 0) -> list[dict]:
             row = _images(conn, table, "WHERE rowid=?", (rid,)).get(rid)
         except sqlite3.OperationalError:  # the table itself was dropped
             row = None
-        out.append({"table": table, "rowid": rid, "row": row})
+        # the row before this event's first write to it (None: it did not exist)
+        old = row_image(table, olds.get(n, {})) if op in ("u", "d") else None
+        out.append({"table": table, "rowid": rid, "old": old, "row": row})
     conn.execute(f"DELETE FROM {CAPTURE_TABLE} WHERE n > ?", (floor,))
+    conn.execute(f"DELETE FROM {OLD_TABLE} WHERE n > ?", (floor,))
     return out
 
 
 def snapshot(conn, floor: int = 0) -> list[dict]:
     conn.execute(f"DELETE FROM {CAPTURE_TABLE} WHERE n > ?", (floor,))
+    conn.execute(f"DELETE FROM {OLD_TABLE} WHERE n > ?", (floor,))
     return [{"table": t, "rowid": rid, "row": row}
             for t, rows in table_images(conn).items() for rid, row in sorted(rows.items())]
 
@@ -147,7 +183,12 @@ class CaptureMixin:
 
     # ----------------------------------------------------------- opening, migration
     def _migrate(self, upto=None):
+        from core.assessment.store.migrations import LATEST
+
         old = self.schema_version
+        if old < (LATEST if upto is None else upto) and self._capture_on():
+            with self.transaction():  # a migration may rebuild tables: the triggers come back after it
+                drop_triggers(self.conn)
         self._migrating = True
         try:
             super()._migrate(upto=upto)

@@ -3,7 +3,8 @@
 * ``audit_events`` gains ``changes``: the row images of the writes an event explains (see
   :mod:`core.assessment.store.changes`), part of the event's hash when present.
 * ``audit_capture`` notes, through triggers on every data table, the rows written since the last
-  event; the store folds them into the next event.
+  event, and ``audit_capture_old`` their values before the write; the store folds both into the
+  next event.
 * ``info`` gains ``assessment_uuid``, the identity the local witness log records.
 
 The triggers and the first "snapshot" event (row images of everything already in the file) are
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import uuid
 
-from core.assessment.store.changes import CAPTURE_TABLE, UUID_KEY
+from core.assessment.store.changes import CAPTURE_TABLE, OLD_TABLE, UUID_KEY
 
 
 def migrate_v6(db) -> None:
     c = db.conn
     c.execute("ALTER TABLE audit_events ADD COLUMN changes TEXT")
-    c.execute(f"CREATE TABLE {CAPTURE_TABLE} (n INTEGER PRIMARY KEY, tbl TEXT NOT NULL, rid INTEGER NOT NULL)")
+    c.execute(f"CREATE TABLE {CAPTURE_TABLE} (n INTEGER PRIMARY KEY, tbl TEXT NOT NULL, rid INTEGER NOT NULL, "
+              "op TEXT NOT NULL CHECK (op IN ('i', 'u', 'd')))")
+    c.execute(f"CREATE TABLE {OLD_TABLE} (n INTEGER NOT NULL, col TEXT NOT NULL, val)")
     c.execute("INSERT OR IGNORE INTO info(key, value) VALUES (?, ?)", (UUID_KEY, str(uuid.uuid4())))
