@@ -6,9 +6,13 @@ deleted row in ``audit_capture``, inside the writing transaction.  :meth:`Captur
 (through ``StoreBase.audit``) turns the noted rows into *row images* and stores them in the
 event's ``changes`` field, which is part of the event's hash::
 
-    changes = [{"table": "checklist_items", "rowid": 3, "row": {"id": 3, "status": "done", ...}}, ...]
+    changes = [{"table": "checklist_items", "rowid": 3, "old": {"id": 3, "status": "open", ...},
+                "row": {"id": 3, "status": "done", ...}}, ...]
 
-``row`` is the row as it is when the event is written, or ``null`` when the row was deleted.
+``row`` is the row as it is when the event is written, or ``null`` when the row was deleted;
+``old`` is the row just before the event's first write to it, or ``null`` when it did not exist
+(replay checks it against the trail, so a change made outside Preflight is not absorbed by a
+later write to the same row).  Snapshot entries have no ``old``.
 Values are kept as SQLite returns them, except: text longer than :data:`INLINE_TEXT` characters
 becomes ``{"sha256": hex}`` of its UTF-8 bytes, a blob becomes ``{"blob_sha256": hex}``,
 a non-finite float becomes ``{"float": "inf"|"-inf"}``, and the password records of
