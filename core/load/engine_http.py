@@ -137,6 +137,24 @@ class Conn(asyncio.Protocol):
             self.owner.dropped(self)
             return
         buf = self.buf
+        if not buf and self.state == 0 and not self.head_only and data.startswith(b"HTTP/1.1 "):
+            # the common case: a whole HTTP/1.1 reply with a Content-Length in one read
+            end = data.find(b"\r\n\r\n")
+            head = data[:end].lower() if end > 0 else b""
+            at = head.find(b"\r\ncontent-length:")
+            if at > 0 and b"transfer-encoding" not in head and b"connection:" not in head:
+                stop = head.find(b"\r\n", at + 17)
+                try:
+                    length = int(head[at + 17:stop if stop > 0 else end])
+                    status = int(data[9:12])
+                except ValueError:
+                    length, status = -1, 0
+                if status >= 200 and len(data) == end + 4 + length and status not in (204, 304):
+                    self.busy = False
+                    self.served += 1
+                    self.status = status
+                    self.owner.done(self, status, True)
+                    return
         buf += data
         try:
             complete = self._parse(buf)
