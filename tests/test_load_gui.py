@@ -115,6 +115,7 @@ def test_cancel_stops_a_running_test_and_stores_nothing(qtbot, env):
     qtbot.waitUntil(lambda: not view.busy, timeout=WAIT_MS)
     assert store.runs("loadtest") == [] and not errors and view.shown_run_id is None
     assert view.form.run_button.isEnabled()
+    assert "was cancelled" in view.headline.text() and "nothing was stored" in view.headline.text()
 
 
 def test_a_remote_host_is_run_only_after_confirmation(qtbot, env, monkeypatch):
@@ -173,3 +174,38 @@ def test_closing_the_tab_stops_the_demo_endpoint(qtbot, env):
     assert _accepts(url)
     tab.shutdown()
     assert not view.demo.running and not _accepts(url)
+
+
+CHILD = """
+import sys, time
+from ui.load.demo_process import DemoProcess
+if __name__ == "__main__":
+    demo = DemoProcess(port=0)
+    print(demo.start(), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_demo_process_ends_when_the_window_process_dies(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "window.py"
+    script.write_text(CHILD)
+    root = Path(__file__).resolve().parent.parent
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE, text=True,
+                              env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    try:
+        port = int(parent.stdout.readline())
+        url = f"http://127.0.0.1:{port}/predict"
+        assert _accepts(url)
+    finally:
+        parent.send_signal(signal.SIGKILL)  # no clean-up code runs in the parent
+        parent.wait()
+    deadline = time.monotonic() + 60
+    while _accepts(url) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _accepts(url)

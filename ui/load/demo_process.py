@@ -4,13 +4,17 @@ Served from a thread of the window's process, the demo model would share one int
 load generator (which runs in the tab's worker thread) and with the window: the generator's sends would
 wait for the server's Python code and the test would measure that contention, not the endpoint.  So the
 tab runs :func:`core.load.demo_server.serve_demo` in a child process (``spawn``), which reports the port
-it bound; :meth:`DemoProcess.stop` terminates it.  This module imports no Qt, so the child stays light.
+it bound; :meth:`DemoProcess.stop` terminates it, and the child also ends by itself when the window's
+process dies without stopping it (a pipe from the parent closes).  This module imports no Qt, so the
+child stays light.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue as queue_mod
+import threading
 import time
 
 from core.errors import Cancelled, PreflightError
@@ -19,9 +23,19 @@ from core.load.plan import DEMO_PORT
 START_TIMEOUT_S = 120.0  # training the demo model on a busy machine
 
 
-def _serve(out, port: int, latency_ms: float, error_rate: float) -> None:  # runs in the child process
+def _exit_with_parent(lifeline) -> None:
+    """Block until the window's process is gone (its end of the pipe closes), then end this process."""
+    try:
+        lifeline.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(0)
+
+
+def _serve(out, lifeline, port: int, latency_ms: float, error_rate: float) -> None:  # runs in the child process
     from core.load.demo_server import serve_demo
 
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
     try:
         serve_demo(port=port, latency_ms=latency_ms, error_rate=error_rate,
                    on_ready=lambda server: out.put(("ready", server.port)))
@@ -37,6 +51,7 @@ class DemoProcess:
         self.latency_ms = float(latency_ms)
         self.error_rate = float(error_rate)
         self.process = None
+        self._lifeline = None
 
     @property
     def url(self) -> str:
@@ -49,9 +64,12 @@ class DemoProcess:
     def start(self, cancelled=None) -> int:
         ctx = mp.get_context("spawn")
         out = ctx.Queue()
-        self.process = ctx.Process(target=_serve, args=(out, self.port, self.latency_ms, self.error_rate),
+        child_end, self._lifeline = ctx.Pipe(duplex=False)  # the child reads; closing ours ends it
+        self.process = ctx.Process(target=_serve, args=(out, child_end, self.port, self.latency_ms,
+                                                        self.error_rate),
                                    name="preflight-demo-endpoint", daemon=True)
         self.process.start()
+        child_end.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         try:
             while True:
@@ -76,6 +94,9 @@ class DemoProcess:
 
     def stop(self) -> None:
         process, self.process = self.process, None
+        lifeline, self._lifeline = self._lifeline, None
+        if lifeline is not None:
+            lifeline.close()
         if process is None:
             return
         if process.is_alive():

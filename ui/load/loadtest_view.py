@@ -82,7 +82,9 @@ class LoadTestView(QWidget):
 
         self.error_label = message_label(style=ERROR_STYLE)
         self.task_bar = TaskBar()
-        self.tasks = TaskQueue(self.task_bar, context, on_error=self.show_error, on_idle=self._update_buttons)
+        self.tasks = TaskQueue(self.task_bar, context, on_error=self.show_error, on_idle=self._on_idle)
+        self._pending_plan = None   # the plan of the running load test until its result is shown
+        self._pending_failed = False
 
         from ui.load.setup_form import LoadSetupForm
 
@@ -159,6 +161,7 @@ class LoadTestView(QWidget):
         self.demo.shutdown()
 
     def _on_opened(self) -> None:
+        self._pending_plan = None  # a test still stopping belongs to the assessment that was closed
         self.tasks.cancel_all()
         self.show_result(None)
         self.refresh_runs()
@@ -200,7 +203,19 @@ class LoadTestView(QWidget):
         self.runs.setEnabled(not busy and self.runs.itemData(0) is not None)
         self.demo.update_buttons(busy)
 
+    def _on_idle(self) -> None:
+        self._update_buttons()
+        if not self.busy and self._pending_plan is not None:  # the test ended without a result
+            plan, self._pending_plan = self._pending_plan, None
+            what = "failed" if self._pending_failed else "was cancelled"
+            seconds = len(self.live.points)
+            self.headline.setText(f"The load test of {plan.url} {what} after {seconds} s: nothing was stored."
+                                  + (" The chart shows the seconds before it stopped." if seconds else ""))
+            self.live.caption.setText(f"Stopped after {seconds} s (not stored).")
+
     def show_error(self, title: str, message: str) -> None:
+        if self._pending_plan is not None:
+            self._pending_failed = True
         self.last_error = message
         self.error_label.setText(f"{title}: {message}")
         self.error_label.setVisible(True)
@@ -226,6 +241,7 @@ class LoadTestView(QWidget):
             return
         self.ticks_received = 0
         self.show_result(None, keep_live=True)
+        self.runs.setCurrentIndex(-1)  # no stored run is shown while this one runs
         self.headline.setText(f"Running: {plan.method} {plan.url}, {plan.expected_requests:,} requests planned over "
                               f"{plan.total_duration_s:g} s.")
         self.live.clear(f"Waiting for the first second of {plan.url}...")
@@ -233,6 +249,7 @@ class LoadTestView(QWidget):
         self.live.set_duration(plan.total_duration_s)
         self.pages.setCurrentWidget(self.live)
         label = f"Load test: {plan.expected_requests:,} requests over {plan.total_duration_s:g} s"
+        self._pending_plan, self._pending_failed = plan, False
         self.tasks.run(label, run_loadtest, plan, on_partial=self._tick, on_result=self._run_done,
                        error_title="Load test failed")
 
@@ -241,6 +258,7 @@ class LoadTestView(QWidget):
         self.live.add_point(point)
 
     def _run_done(self, run) -> None:
+        self._pending_plan = None
         run_id = record_loadtest(self.context.store, run)
         self.shown_run_id = run_id
         self.context.notify("runs")
