@@ -120,3 +120,11 @@ def test_outside_changes_are_noticed_by_data_version(tab):
     assert tab.context.check_outside_changes()
     assert tab.model.item_at(tab.model.row_of(target.id)).status == "done"
     assert not tab.context.check_outside_changes()  # once per change
+
+
+def test_this_programs_own_worker_writes_are_not_reported_as_outside_changes(tab):
+    store = tab.context.store
+    with store.open_writer() as writer:  # what a worker task uses for its write
+        writer.update_item(writer.items()[0].id, notes="written by a worker")
+    tab.context.notify("checklist")
+    assert not tab.context.check_outside_changes()

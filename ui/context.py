@@ -50,7 +50,12 @@ class AssessmentContext(QObject):
             old.close()
 
     def notify(self, *what: str) -> None:
-        """Tell listeners what changed: 'checklist', 'runs', 'meta', 'handoff'."""
+        """Tell listeners what changed: 'checklist', 'runs', 'meta', 'handoff'.
+
+        Called after this program's own writes (worker connections included), so their commits are
+        not taken for another program's afterwards.
+        """
+        self._data_version = self._read_version()
         for name in what:
             getattr(self, f"{name}_changed").emit()
         self.audit_changed.emit()
