@@ -201,3 +201,17 @@ def test_cli_export_ten_x_peak(tmp_path):
     assert sc["stages"][-1]["target"] == 30 and max(s["target"] for s in sc["stages"]) == 30
     assert sum(float(s["duration"].rstrip("s")) for s in sc["stages"] if s["duration"].endswith("s")
                and not s["duration"].endswith("ms")) == 20
+
+
+def test_cli_export_rows_through_a_body_template(tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("mean radius,mean area\n14.5,700\n12.0,500\n", encoding="utf-8")
+    template = tmp_path / "template.json"
+    template.write_text('{"features": {{row}}}', encoding="utf-8")
+    out = tmp_path / "lf.py"
+    proc = run("loadtest-export", "--to", "locust", "--rate", "4", "--duration", "2", "--rows-csv", rows,
+               "--body-file", template, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    bodies = [json.loads(b) for b in constants(out.read_text())["BODIES"]]
+    assert bodies == [{"features": {"mean radius": 14.5, "mean area": 700}},
+                      {"features": {"mean radius": 12.0, "mean area": 500}}]

@@ -22,9 +22,9 @@ def add_plan_options(p) -> None:
     p.add_argument("--method", default="POST")
     p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
                    help="a request header (repeatable; default Content-Type: application/json)")
-    body = p.add_mutually_exclusive_group()
-    body.add_argument("--body-file", default=None, metavar="F", help="a fixed request body (JSON text)")
-    body.add_argument("--rows-csv", default=None, metavar="F", help="one JSON body per row of this table, cycling")
+    p.add_argument("--body-file", default=None, metavar="F",
+                   help="the request body (JSON text); with --rows-csv a template ({{row}}, {{column}})")
+    p.add_argument("--rows-csv", default=None, metavar="F", help="one JSON body per row of this table, cycling")
     p.add_argument("--timeout-ms", type=float, default=5000.0, metavar="T")
     p.add_argument("--max-requests", type=int, default=None, metavar="N", help="hard bound on requests")
     p.add_argument("--stop-p95-ms", type=float, default=None, metavar="X", help="abort when p95 exceeds X ms")
