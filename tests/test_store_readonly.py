@@ -1,6 +1,7 @@
 """Commands that only read never write: no migration, no journal-mode switch, read-only folders work."""
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -46,6 +47,10 @@ def test_verify_score_and_report_leave_an_older_file_byte_for_byte(tmp_path, cap
     capsys.readouterr()
     assert _digest(path) == before
     assert _schema(path) == 4
+    with open_assessment(path, read_only=True) as store:
+        last = store.audit_events()[-1]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["audit_head"] == {"seq": last["seq"], "hash": last["hash"]}  # the file's head, not a copy's
     assert not list(tmp_path.glob("old.preflight.bak-*"))
 
 
@@ -57,8 +62,13 @@ def test_read_only_open_does_not_migrate_and_refuses_writes(tmp_path):
         assert store.items()
         with pytest.raises(AssessmentFileError, match="read-only"):
             store.update_meta(owner="x")
+    with open_assessment(path, read_only=True) as store:
+        file_events = store.audit_events()
     with open_assessment(path, read_only=True, upgrade_copy=True) as store:
         assert store.schema_version == SCHEMA_VERSION  # migrated in memory only
+        # the copy's audit trail is the file's own: a report from it names the file's head
+        assert [(e["seq"], e["hash"]) for e in store.audit_events()] == [(e["seq"], e["hash"]) for e in file_events]
+        assert store.verify_audit().ok
     assert _digest(path) == before
 
 

@@ -132,17 +132,42 @@ class StoreBase:
                 self.conn = memory
                 self.db = sqlite_utils.Database(memory)
                 memory.execute("PRAGMA foreign_keys=ON")
-                self.read_only, self._memory_copy = False, True
+                trail = self._trail_state()
+                self.read_only, self._memory_copy, self._migrating = False, True, True
                 try:
                     StoreBase._migrate(self)  # the plain schema steps, in memory only
+                    self._restore_trail(trail)
                 finally:
-                    self.read_only = True
+                    self.read_only, self._migrating = True, False
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise AssessmentFileError(f"{self.path}: not a usable Preflight assessment ({exc})") from None
         except Exception:
             self.conn.close()
             raise
+
+    def _trail_state(self) -> tuple:
+        count = self.conn.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0]
+        return count, self._info("audit_head"), self._info("audit_count")
+
+    def _restore_trail(self, trail: tuple) -> None:
+        """Keep the memory copy's audit trail exactly the file's: events a migration appended in memory go
+        (the report and verification must name the file's own head, not one that exists only here)."""
+        count, head, recorded = trail
+        if self.conn.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0] == count:
+            return
+        trigger = self.conn.execute("SELECT sql FROM sqlite_master WHERE type='trigger' "
+                                    "AND name='audit_events_no_delete'").fetchone()
+        self.conn.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        self.conn.execute("DELETE FROM audit_events WHERE seq > ?", (count,))
+        if trigger:
+            self.conn.execute(trigger[0])
+        for key, value in (("audit_head", head), ("audit_count", recorded)):
+            if value is None:
+                self.conn.execute("DELETE FROM info WHERE key=?", (key,))
+            else:
+                self._set_info(key, value)
+        self.conn.commit()
 
     @staticmethod
     def _check_writable(path: Path) -> None:
