@@ -40,9 +40,9 @@ def approval_blockers(store) -> list[dict]:
 def _states(store, states=None):
     if states is not None:
         return states
-    from core.handoff import signing  # signing imports this module's neighbours; keep the import late
+    from core.handoff import signature_checks  # not core.handoff.signing, which imports this module
 
-    return signing.signature_states(store)
+    return signature_checks.signature_states(store)
 
 
 def signatures_an_edit_voids(store, states=None) -> list[so.Signature]:
