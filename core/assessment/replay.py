@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 
 from core.assessment import witness
 from core.assessment.audit import ChainVerification
-from core.assessment.store.changes import REPLAY_INFO_KEY
 
 REPLAY_SCHEMA = 6
 
@@ -162,7 +161,7 @@ def full_check(store, chain: ChainVerification) -> ChainVerification:
     result = replay(events) if chain.ok else None
     if result is not None:
         if result.start is None:
-            if events and store._info(REPLAY_INFO_KEY) is not None:
+            if events and store.capture_started():
                 problems.append({"check": "replay", "message": "no event carries row images although the file "
                                                                "has change capture: its data cannot be checked"})
             elif events:

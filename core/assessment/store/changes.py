@@ -34,14 +34,13 @@ import sqlite3
 from contextlib import contextmanager
 
 from core.assessment import witness
+from core.assessment.store.migrate_v6 import CAPTURE_TABLE, OLD_TABLE, UUID_KEY
+from core.assessment.store.migrations import LATEST
 
-CAPTURE_TABLE = "audit_capture"
-OLD_TABLE = "audit_capture_old"
 NOT_CAPTURED = ("audit_events", "info", CAPTURE_TABLE, OLD_TABLE)
 INLINE_TEXT = 1024
 SECRET_COLUMNS = {("users", "password")}
 REPLAY_INFO_KEY = "capture_started"  # set once the file's data is explained by row images
-UUID_KEY = "assessment_uuid"
 
 
 def _q(name: str) -> str:
@@ -187,8 +186,6 @@ class CaptureMixin:
 
     # ----------------------------------------------------------- opening, migration
     def _migrate(self, upto=None):
-        from core.assessment.store.migrations import LATEST
-
         old = self.schema_version
         if old < (LATEST if upto is None else upto) and self._capture_on():
             with self.transaction():  # a migration may rebuild tables: the triggers come back after it
@@ -278,6 +275,10 @@ class CaptureMixin:
 
     def pending_changes(self) -> int:
         return pending(self.conn) if self._capture_on() else 0
+
+    def capture_started(self) -> bool:
+        """Whether this file's data has been explained by row images (a snapshot or a capture-era creation)."""
+        return self._info(REPLAY_INFO_KEY) is not None
 
     def assessment_uuid(self) -> str | None:
         return self._info(UUID_KEY)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import uuid
 
-from core.assessment.store.changes import CAPTURE_TABLE, OLD_TABLE, UUID_KEY
+CAPTURE_TABLE = "audit_capture"  # the rows written since the last event
+OLD_TABLE = "audit_capture_old"  # their values before the write
+UUID_KEY = "assessment_uuid"
 
 
 def migrate_v6(db) -> None:
