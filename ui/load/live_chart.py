@@ -18,6 +18,7 @@ SERIES_THROUGHPUT = (("throughput", "completed/s", (31, 119, 180)), ("sent", "se
                      ("errors", "errors/s", (207, 34, 46)))
 SERIES_LATENCY = (("p50_ms", "p50", (26, 127, 55)), ("p95_ms", "p95", (255, 127, 14)),
                   ("p99_ms", "p99", (130, 80, 223)))
+EMPTY_SECONDS = 10
 MAX_DOTS = 180  # longer runs are drawn as lines only (a dot per second would cost more than the line)
 
 
@@ -62,10 +63,12 @@ class LiveCharts(QWidget):
         lay.setContentsMargins(0, 4, 0, 0)
         lay.addWidget(self.caption)
         lay.addWidget(split, 1)
+        self.set_duration(EMPTY_SECONDS)
 
     def clear(self, caption: str = "") -> None:
         self.points = []
         self._redraw()
+        self.set_duration(EMPTY_SECONDS)  # an empty chart reads as seconds, not as 0.1 ... 0.9
         if caption:
             self.caption.setText(caption)
 
