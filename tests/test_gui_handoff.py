@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QDialogButtonBox
 
 from core.handoff import signing
@@ -31,7 +31,9 @@ def env(qtbot, tmp_path):
     tab.resize(1360, 820)
     tab.show()
     yield tab, context, store
-    qtbot.waitUntil(lambda: not tab.busy, timeout=10000)
+    # pytest-qt closes and deletes the tab before fixtures are torn down, so a task that ends after the test
+    # body can no longer report to the tab: wait for the worker threads themselves before closing the file.
+    assert QThreadPool.globalInstance().waitForDone(20000)
     context.close()
 
 
