@@ -293,8 +293,14 @@ def _first_ragged(buf, delim: str, width: int):
     return None
 
 
+#: below this size a CSV is parsed on the calling thread: threads gain nothing there, and a process that
+#: exits right after starting Arrow's thread pool can abort in the C++ runtime ("terminate called without an
+#: active exception"), which a one-line error on a tiny bad file would otherwise hit now and then
+THREADED_CSV_BYTES = 4 << 20
+
+
 def _csv_options(buf, delim: str, block: int, on_bad_row):
-    return (pv.ReadOptions(use_threads=True, block_size=block),
+    return (pv.ReadOptions(use_threads=len(buf) >= THREADED_CSV_BYTES, block_size=block),
             pv.ParseOptions(delimiter=delim, newlines_in_values=b'"' in buf, invalid_row_handler=on_bad_row),
             pv.ConvertOptions(null_values=list(NULL_TOKENS), strings_can_be_null=True,
                               quoted_strings_can_be_null=True, true_values=["true", "True", "TRUE"],
