@@ -80,9 +80,8 @@ def test_one_vs_rest_roc_auc_equals_scikit_learn(seed, k, n_groups, n):
     group = _random_groups(rng, n_groups, n)
     y = rng.choice(k, n, p=rng.dirichlet(np.full(k, 0.7)))
     raw = rng.random((n, k)) + 0.8 * np.eye(k)[y]
-    proba = np.round(raw / raw.sum(axis=1, keepdims=True), 3)
-    proba[:, -1] = 1 - proba[:, :-1].sum(axis=1)
-    proba = np.clip(proba, 0, 1)
+    proba = np.floor(raw / raw.sum(axis=1, keepdims=True) * 1000) / 1000  # 3 decimals for ties, rounded down
+    proba[:, -1] = 1 - proba[:, :-1].sum(axis=1)  # so the last class keeps a share >= 0 and rows sum to 1
     out = grouped.classification(group, n_groups, y, proba.argmax(axis=1), k, proba=proba)
     for g in range(n_groups):
         sel = group == g
