@@ -80,7 +80,9 @@ def test_a_writable_open_backs_the_file_up_before_migrating(tmp_path):
         assert store.backup_path == tmp_path / "old.preflight.bak-v4"
     backup = tmp_path / "old.preflight.bak-v4"
     assert _schema(backup) == 4
-    with open_assessment(backup, read_only=True) as copy, open_assessment(FIXTURE, read_only=True) as orig:
+    original = tmp_path / "original.preflight"  # a copy: opening a WAL file even read-only adds its -shm beside it
+    shutil.copy(FIXTURE, original)
+    with open_assessment(backup, read_only=True) as copy, open_assessment(original, read_only=True) as orig:
         assert copy.audit_events() == orig.audit_events()
         assert copy.items() == orig.items()
     assert before != _digest(path)
