@@ -121,6 +121,11 @@ def test_prefill_values(native_run):
     only_plain = [r for r in runs if r["id"] == 2]
     assert {v["field"] for v in handoff_values(only_plain)} == {"baseline_p95_latency_ms"}
     assert handoff_values([]) == []
+    # the baseline p95 is the one measured at 10x peak, even when a smaller test ran later
+    newer_plain = runs + [{"id": 9, "kind": "loadtest", "settings": constant_plan(DEMO_URL, 5, 1).to_dict(),
+                           "result": _result(p95_ms=80.0).to_dict()}]
+    p95 = {v["field"]: v for v in handoff_values(newer_plain)}["baseline_p95_latency_ms"]
+    assert p95["run_id"] == 4 and p95["value"] == native_run.result.p95_ms
 
 
 def test_plan_forms_and_checks(tmp_path):

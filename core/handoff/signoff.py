@@ -166,7 +166,7 @@ class Signature:
         text = f"{self.user_name} ({self.role}) signed for {self.meaning} on {utc} ({local})"
         text += f"; key fingerprint {self.fingerprint}" if self.fingerprint else "; no signing key (made before schema 7)"
         if self.override_reason:
-            text += f"; approved despite critical blockers: {self.override_reason}"
+            text += f"; approved despite blockers (critical items or failing handoff rules): {self.override_reason}"
         return text
 
 

@@ -102,7 +102,8 @@ def signoff_check(data: dict) -> dict:
     sigs = data["signatures"]
     reasons = [f"invalid signature: {s.get('user_name')} ({s.get('meaning')}) - the content changed after signing"
                for s in sigs if not s.get("valid")]
-    reasons += [f"approved despite critical blockers by {s.get('user_name')}: {s.get('override_reason')}"
+    reasons += [f"approved despite blockers (critical items or failing handoff rules) by {s.get('user_name')}: "
+                f"{s.get('override_reason')}"
                 for s in sigs if s.get("valid") and s.get("override_reason")]
     nxt = {"unsigned": "needs authorship, review and approval signatures", "prepared": "needs review and approval",
            "reviewed": "needs approval"}.get(stage, "")

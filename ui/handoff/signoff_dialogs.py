@@ -319,8 +319,8 @@ class SignDialog(_WorkingDialog):
             self.meaning.addItem(m, m)
         self.password = QLineEdit(echoMode=QLineEdit.Password)
         self.override = QPlainTextEdit()
-        self.override.setPlaceholderText(f"Only for approval with critical blockers open: why approve anyway "
-                                         f"(at least {MIN_OVERRIDE_REASON} characters)")
+        self.override.setPlaceholderText("Only for approval with critical items open or handoff rules failing: "
+                                         f"why approve anyway (at least {MIN_OVERRIDE_REASON} characters)")
         self.override.setFixedHeight(64)
         self.form.addRow("Signer", self.user)
         self.form.addRow("Key fingerprint", self.key)
