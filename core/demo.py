@@ -94,11 +94,23 @@ def create_demo(path) -> Assessment:
     validation_id = record_validation(store, run_validation(cur_path, schema=schema,
                                                                                  schema_source="demo schema"))
     performance_id = _demo_performance(store, data_dir, drift_id)
+    _demo_handoff(store)
     by_name = {i.name: i.id for i in store.items()}
     store.link_evidence(by_name["Data drift monitoring"], run_id=drift_id)
     store.link_evidence(by_name["Data validation pipeline"], run_id=validation_id)
     store.link_evidence(by_name["Model performance metrics"], run_id=performance_id)
     return store
+
+
+def _demo_handoff(store) -> None:
+    """The handoff a team would start from: where the model lives and the peak load it must take (the
+    Load tab's 10x-peak preset reads it)."""
+    from dataclasses import replace
+
+    from core.handoff import signing
+
+    signing.save_handoff(store, replace(signing.load_handoff(store), model_location="s3://models/fraud-scorer/v2",
+                                        model_version="2.0.3", expected_qps=120.0))
 
 
 def _demo_performance(store, data_dir: Path, drift_id: int) -> int:

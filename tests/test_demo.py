@@ -25,6 +25,7 @@ def test_demo_is_created_in_the_isolated_home_with_runs_and_evidence(_isolated_h
         assert drift["dataset_drift"] is True
         assert {c["name"] for c in drift["columns"] if c["drifted"]} >= {"transaction_amount", "channel"}
         assert len(store.links()) == 3 and store.verify_audit().ok
+        assert store.handoff_data()[0]["expected_qps"] == 120.0  # the Load tab's 10x preset has a peak to use
         assert not score(items).ready
     finally:
         store.close()
