@@ -45,6 +45,8 @@ def test_verify_score_and_report_leave_an_older_file_byte_for_byte(tmp_path, cap
     assert cli_main(["score", str(path), "--json"]) in (0, 1)
     assert cli_main(["report", str(path), "--out", str(tmp_path / "r.json")]) == 0
     capsys.readouterr()
+    assert cli_main(["audit", "log", str(path), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["events"]) == 13  # the old file's own 13 events
     assert _digest(path) == before
     assert _schema(path) == 4
     with open_assessment(path, read_only=True) as store:

@@ -169,7 +169,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_log(args) -> int:
-    with open_existing(args.file) as store:
+    with open_existing(args.file, read_only=True) as store:
         events = store.audit_events()
     if args.json:
         for ev in events:
