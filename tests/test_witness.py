@@ -92,3 +92,16 @@ def test_the_window_banner_reports_a_rollback_on_open(path, tmp_path, qtbot):
     assert not context.chain.ok and win.banner.isVisible()
     assert "rolled back" in win.banner.text()
     win.close()
+
+
+def test_a_new_file_is_witnessed_at_its_own_path_from_its_first_head(tmp_path):
+    p = tmp_path / "fresh.preflight"
+    store = create_assessment(p, name="F", items=templates.load("seed").items)
+    try:
+        uuid, head = store.assessment_uuid(), store.audit_events()[-1]
+    finally:
+        store.close()
+    seen = witness.entries(uuid, p)
+    assert seen and (seen[-1]["seq"], seen[-1]["hash"]) == (head["seq"], head["hash"])
+    # so an empty copy put back in place of a file that was only created is also caught
+    assert not any(".creating" in line["path"] for line in _lines())

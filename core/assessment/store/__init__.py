@@ -59,6 +59,7 @@ def create_assessment(path, *, name: str, items: list[Item] = (), template: str 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.creating")
     _remove_with_sidecars(tmp)
     store = Assessment(tmp, actor=actor, _create=True)
+    store.unwitnessed = True
     try:
         with store.transaction():
             store.conn.execute(
@@ -83,7 +84,9 @@ def create_assessment(path, *, name: str, items: list[Item] = (), template: str 
             pass
         _remove_with_sidecars(tmp)
         raise
-    return Assessment(path, actor=actor)
+    created = Assessment(path, actor=actor)
+    created._witness_append()  # the first head, witnessed at the file's real path (not the temporary one)
+    return created
 
 
 def _remove_with_sidecars(path: Path) -> None:

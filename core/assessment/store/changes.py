@@ -247,6 +247,8 @@ class CaptureMixin:
             self._witness_append()
 
     def _witness_append(self) -> None:
+        if getattr(self, "unwitnessed", False):
+            return  # a file still being created under a temporary name: its real path is witnessed once in place
         uuid = self._info(UUID_KEY)
         row = self.conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
         if uuid and row:
