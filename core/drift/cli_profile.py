@@ -1,0 +1,217 @@
+"""``python main.py profile ...``: build, merge, export and import reference profile files, and
+``drift CUR --reference-profile-file P.json``.
+
+* ``profile DATA --out P.json [--edges-from WHOLE.json] [--columns a,b]``
+* ``profile merge A.json B.json ... --out U.json``
+* ``profile export FILE.preflight [NAME] --out P.json``
+* ``profile import FILE.preflight P.json [--name NAME]``
+"""
+
+from __future__ import annotations
+
+from core.cli.output import emit_json
+from core.errors import PreflightError
+
+ACTIONS = ("merge", "export", "import")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("profile", help="build, merge, export or import a reference profile file")
+    p.add_argument("args", nargs="+", metavar="DATA | merge A B ... | export FILE [NAME] | import FILE P",
+                   help="a table to profile, or one of: merge, export, import")
+    p.add_argument("--out", default=None, help="the profile file to write")
+    p.add_argument("--edges-from", default=None, metavar="PROFILE",
+                   help="take the numeric bin edges from this profile file (so that parts merge exactly)")
+    p.add_argument("--columns", default=None, help="only these columns (comma-separated)")
+    p.add_argument("--categorical", default=None, help="treat these columns as categorical")
+    p.add_argument("--numeric", default=None, help="treat these columns as numeric")
+    p.add_argument("--text", default=None, help="treat these columns as identifiers/text")
+    p.add_argument("--name", default=None, help="import: the name to store the profile under")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_profile)
+    drift = sub.choices.get("drift")
+    if drift is not None:
+        drift.add_argument("--reference-profile-file", default=None, metavar="P.json",
+                           help="compare CUR with this reference profile file")
+        inner = drift.get_default("handler")
+        drift.set_defaults(handler=lambda args: cmd_drift_profile_file(args) if args.reference_profile_file
+                           else inner(args))
+
+
+def cmd_profile(args) -> int:
+    action = args.args[0]
+    if action == "merge":
+        out = _merge(args)
+    elif action == "export":
+        out = _export(args)
+    elif action == "import":
+        out = _import(args)
+    else:
+        out = _build(args)
+    if args.json:
+        emit_json(out)
+    else:
+        print("  ".join(f"{k} {v}" for k, v in out.items()))
+    return 0
+
+
+def _need_out(args, what: str) -> str:
+    if not args.out:
+        raise PreflightError(f"{what} needs --out FILE")
+    return args.out
+
+
+def _build(args) -> dict:
+    from core.data.kinds import parse_kind_overrides, split_names
+    from core.data.tables import read_table
+    from core.drift import profile_file as pf
+
+    if len(args.args) != 1:
+        raise PreflightError("profile takes one table: profile DATA --out P.json")
+    out = _need_out(args, "profile DATA")
+    edges = pf.read_profile_file(args.edges_from)[0] if args.edges_from else None
+    overrides = parse_kind_overrides(args.categorical, args.numeric, args.text)
+    table = read_table(args.args[0], kind_overrides=overrides or None)
+    names = split_names(args.columns) or list(table.kinds)
+    unknown = [n for n in names if n not in table.kinds]
+    if unknown:
+        raise PreflightError(f"{args.args[0]}: no column '{unknown[0]}'")
+    kinds = {n: table.kinds[n] for n in names}
+    data = pf.build_profile_data(table.df, kinds, edges_from=edges)
+    doc = pf.make_profile_file(data, engine=pf.ENGINE, source=table.path, edges="given" if edges else "own",
+                               extra={"source_sha256": table.sha256})
+    sha = pf.write_profile_file(doc, out)
+    return {"out": out, "rows": data["rows"], "columns": len(kinds), "sha256": sha}
+
+
+def _merge(args) -> dict:
+    from core.drift import profile_file as pf
+    from core.drift.profile_merge import merge_profiles
+
+    paths = args.args[1:]
+    if not paths:
+        raise PreflightError("profile merge needs profile files: profile merge A.json B.json ... --out U.json")
+    out = _need_out(args, "profile merge")
+    docs = [(pf.read_profile_file(p)[0], p) for p in paths]
+    data = merge_profiles(docs)
+    engines = sorted({d["provenance"].get("engine", "?") for d, _ in docs})
+    doc = pf.make_profile_file(data, engine="+".join(engines), source=" + ".join(
+        str(d["provenance"].get("source", p)) for d, p in docs), edges="merged", extra={"parts": len(docs)})
+    sha = pf.write_profile_file(doc, out)
+    return {"out": out, "rows": data["rows"], "parts": len(docs), "sha256": sha}
+
+
+def _export(args) -> dict:
+    from core.cli.output import open_existing
+    from core.drift import profile_file as pf
+
+    if len(args.args) not in (2, 3):
+        raise PreflightError("usage: profile export FILE.preflight [NAME] --out P.json")
+    out = _need_out(args, "profile export")
+    store = open_existing(args.args[1], read_only=True)
+    try:
+        stored = store.profile(args.args[2] if len(args.args) == 3 else None)
+    finally:
+        store.close()
+    src = stored.get("source") or {}
+    for col in stored["columns"].values():  # profiles stored by drift runs keep mean and std, not m2
+        if col.get("kind") in ("numeric", "datetime") and col.get("count"):
+            col.setdefault("m2", float(col["std"]) ** 2 * col["count"])
+            col.setdefault("sum", float(col["mean"]) * col["count"])
+            if col.get("sketch"):
+                col["sketch"].setdefault("rank_error", pf.sketch_rank_error(col["sketch"]))
+    doc = pf.make_profile_file({"rows": stored["rows"], "columns": stored["columns"]},
+                               engine=src.get("engine", pf.ENGINE), source=src.get("path", args.args[1]),
+                               edges="own", extra={"source_sha256": src.get("sha256")})
+    pf.check_profile_doc(doc, out)
+    sha = pf.write_profile_file(doc, out)
+    return {"out": out, "rows": doc["rows"], "columns": len(doc["columns"]), "sha256": sha}
+
+
+def _import(args) -> dict:
+    from pathlib import Path
+
+    from core.cli.output import open_existing
+    from core.drift import profile_file as pf
+
+    if len(args.args) != 3:
+        raise PreflightError("usage: profile import FILE.preflight P.json [--name NAME]")
+    doc, sha = pf.read_profile_file(args.args[2])  # checked completely before anything is stored
+    name = args.name or Path(args.args[2]).name
+    store = open_existing(args.args[1])
+    try:
+        pid = store.save_profile(name, profile_for_store(doc, args.args[2], sha),
+                                 source=source_of(doc, args.args[2], sha))
+    finally:
+        store.close()
+    return {"assessment": args.args[1], "name": name, "id": pid, "rows": doc["rows"], "sha256": sha}
+
+
+def source_of(doc: dict, path, sha: str) -> dict:
+    prov = doc.get("provenance", {})
+    return {"path": str(path), "sha256": sha, "engine": prov.get("engine"), "source": prov.get("source"),
+            "rows": doc["rows"], "created_utc": prov.get("created_utc")}
+
+
+def profile_for_store(doc: dict, path, sha: str) -> dict:
+    """The profile dict drift reads (version, rows, columns) with its provenance as ``source``."""
+    return {"version": 1, "rows": doc["rows"], "columns": doc["columns"], "source": source_of(doc, path, sha)}
+
+
+def cmd_drift_profile_file(args) -> int:
+    from core.data.kinds import parse_kind_overrides, split_names
+    from core.drift import run as drift_run
+    from core.drift.cli import render_drift
+
+    if args.reference_profile is not None:
+        raise PreflightError("give either --reference-profile or --reference-profile-file, not both")
+    if len(args.files) != 1:
+        raise PreflightError("with --reference-profile-file give only the current table")
+    from core.cli.output import optional_assessment
+
+    overrides = parse_kind_overrides(args.categorical, args.numeric, args.text)
+    columns = tuple(split_names(args.columns)) or None
+    with optional_assessment(args.assessment) as store:
+        share = args.drift_share
+        if share is None and store is not None:
+            stored = store.meta().get("drift_share_threshold")
+            share = float(stored) if stored is not None else None
+        run = drift_with_profile_file(args.files[0], args.reference_profile_file, overrides=overrides,
+                                      columns=columns, method=args.method, threshold=args.threshold,
+                                      drift_share=share, multivariate=not args.no_multivariate)
+        run_id = drift_run.record_drift(store, run) if store is not None else None
+    if args.json:
+        emit_json(run.result)
+    else:
+        print(render_drift(run.result, run_id))
+    return 1 if run.result["dataset_drift"] else 0
+
+
+def drift_with_profile_file(current, profile_path, *, overrides=None, columns=None, method="auto",
+                            threshold=None, drift_share=None, multivariate=True,
+                            progress=None, cancelled=None):
+    """Drift of ``current`` against a profile file, after checking the file against the table's columns."""
+    from core.data.tables import read_table
+    from core.drift import profile_file as pf
+    from core.drift import run as drift_run
+
+    doc, sha = pf.read_profile_file(profile_path)
+    cur = read_table(current, kind_overrides=_present(overrides, current), cancelled=cancelled)
+    pf.check_against_table(doc, profile_path, cur.kinds, columns)
+    settings = drift_run.DriftSettings(method=method, threshold=threshold, columns=columns,
+                                       kind_overrides=dict(overrides or {}),
+                                       drift_share=0.5 if drift_share is None else drift_share,
+                                       multivariate=multivariate)
+    run = drift_run.run_drift(None, current, settings, reference_profile=profile_for_store(doc, profile_path, sha),
+                              progress=progress, cancelled=cancelled)
+    run.result["reference"]["profile"] = source_of(doc, profile_path, sha)
+    return run
+
+
+def _present(overrides, path):
+    if not overrides:
+        return None
+    from core.data.tables import preview
+
+    names = {str(c) for c in preview(path, n=5).df.columns}
+    return {k: v for k, v in overrides.items() if k in names} or None
