@@ -27,7 +27,13 @@ def register(sub) -> None:
     p.add_argument("--reference-profile", nargs="?", const="", default=None, metavar="NAME",
                    help="use a reference profile stored in --assessment instead of a REF table "
                         "(the newest one when NAME is left out)")
+    p.add_argument("--engine", choices=("auto", "memory", "duckdb"), default="auto",
+                   help="auto (default): in memory unless the tables would not fit, then out of core "
+                        "(DuckDB); memory or duckdb force one")
+    p.add_argument("--memory-limit", default=None, metavar="SIZE",
+                   help="memory for the out-of-core engine, e.g. 2GB (default: half the RAM, at most 4GB)")
     p.set_defaults(handler=cmd_drift)
+    from core.drift import cli_profile; cli_profile.register(sub)  # noqa: E702 - profile files (profile ..., drift --reference-profile-file)
 
 
 def preload(args) -> tuple[str, ...]:
@@ -41,6 +47,11 @@ def cmd_drift(args) -> int:
     from core.drift import run as drift_run
 
     overrides = parse_kind_overrides(args.categorical, args.numeric, args.text)
+    memory_limit = None
+    if args.memory_limit is not None:
+        from core.data.duckdb_source import parse_memory
+        memory_limit = parse_memory(args.memory_limit)
+    engine = {"engine": args.engine, "memory_limit": memory_limit}
     columns = tuple(split_names(args.columns)) or None
     with optional_assessment(args.assessment) as store:
         share = args.drift_share
@@ -56,11 +67,12 @@ def cmd_drift(args) -> int:
             if len(args.files) != 1:
                 raise PreflightError("with --reference-profile give only the current table")
             profile = store.profile(args.reference_profile or None)
-            run = drift_run.run_drift(None, args.files[0], settings, reference_profile=profile)
+            run = drift_run.run_drift(None, args.files[0], settings, reference_profile=profile, **engine)
         else:
             if len(args.files) != 2:
                 raise PreflightError("drift needs two tables: REF CUR")
-            run = drift_run.run_drift(args.files[0], args.files[1], settings, want_profile=store is not None)
+            run = drift_run.run_drift(args.files[0], args.files[1], settings, want_profile=store is not None,
+                                      **engine)
         run_id = drift_run.record_drift(store, run) if store is not None else None
     result = run.result
     if args.json:
@@ -92,6 +104,8 @@ def render_drift(result: dict, run_id: int | None = None) -> str:
         told = "tells the tables apart" if mv.get("drifted") else "cannot tell the tables apart"
         lines.append(f"multivariate: the domain classifier {told} (AUC {fmt_num(mv.get('auc'), 3)}, "
                      f"warns above {fmt_num(mv.get('threshold'), 3)}; top features: {top or '-'})")
+    if result.get("engine"):
+        lines.append(f"engine: {result['engine']} ({result.get('engine_reason', '')})")
     lines.append(f"dataset drift: {'YES' if result['dataset_drift'] else 'no'} "
                  f"({result['drifted_share']:.0%} of columns drifted; threshold {result['drift_share_threshold']:.0%})")
     for w in result.get("warnings", []):

@@ -53,7 +53,7 @@ class DriftRun:
 
 def run_drift(reference_path, current_path, settings: DriftSettings = DriftSettings(), *,
               reference_profile: dict | None = None, want_profile: bool = True, progress=None,
-              cancelled=None) -> DriftRun:
+              cancelled=None, engine: str = "auto", memory_limit: int | None = None) -> DriftRun:
     """Read both tables (or one table and a stored reference profile) and compute drift.
 
     With ``want_profile`` the run also carries the reference profile (bin edges, category sets, moments,
@@ -67,6 +67,19 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
     for name, kind in overrides.items():
         if kind not in KINDS:
             raise PreflightError(f"column {name!r}: unknown kind {kind!r} (use one of {', '.join(KINDS)})")
+    from core.drift import ooc_engine as drift_engine
+
+    chosen, reason = drift_engine.choose(engine, reference_path, current_path, reference_profile,
+                                         memory_limit)
+    if chosen == "duckdb":
+        out, inputs, prof = drift_engine.run_out_of_core(
+            reference_path, current_path, settings, overrides, want_profile, progress, cancelled,
+            memory_limit)
+        out = {**out, "engine": chosen, "engine_reason": reason}
+        if progress:
+            progress(1.0)
+        return DriftRun(result=out, settings=settings.to_dict(), inputs=inputs, profile=prof,
+                        started_utc=started, finished_utc=utc_now())
     if reference_profile is None:
         ref_cols, cur_cols = _columns_of(reference_path, overrides), _columns_of(current_path, overrides)
         _check_override_names(overrides, ref_cols, cur_cols)
@@ -104,7 +117,7 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
     body = result.to_dict()
     mv_warning = [classifier_warning(body["multivariate"])] if body.get("multivariate_warning") else []
     out = {"reference": ref_info, "current": cur.info(), **body,
-           "warnings": mv_warning + warnings + body["warnings"]}
+           "warnings": mv_warning + warnings + body["warnings"], "engine": chosen, "engine_reason": reason}
     prof = None
     if reference_profile is None and want_profile:
         prof = profile_from_summaries(result.reference_summaries, kinds, len(reference)).to_dict()

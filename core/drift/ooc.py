@@ -1,0 +1,154 @@
+"""Drift of tables larger than memory: the out-of-core engine.
+
+The tables stay on disk.  An embedded DuckDB connection (:mod:`core.data.duckdb_source`, bounded
+by a memory limit and spilling to a temporary directory) reads them, and the drift computation
+walks the columns one at a time: for each compared column it fetches only that column of the
+reference and of the current table, coerces it exactly as the in-memory reader would
+(:func:`core.data.kinds.coerce_column`), and hands it to the same per-column statistics as the
+in-memory engine (:func:`core.drift.columns.analyse_column`).  So every statistic - PSI on the
+reference deciles (numpy's linear quantiles), the exact two-sample KS statistic with scipy's
+p-value, Wasserstein, chi-square and Jensen-Shannon from exact counts, the summaries - is
+computed by the same code on the same values, and equals the in-memory result.
+
+Python memory therefore holds one column pair at a time (8 bytes per value and table, plus the
+sort and merge buffers of that column), never the whole table.
+
+The multivariate domain classifier trains on a uniform random sample of at most
+:data:`CLASSIFIER_ROWS` rows per table drawn by DuckDB (reservoir sampling); when a table has no
+more rows than that, it gets the whole table in file order, as the in-memory engine does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from core.data import duckdb_source as dsrc
+from core.data.kinds import coerce_column
+from core.drift import compute as dc
+from core.drift.columns import analyse_column
+from core.drift.profile import ReferenceProfile, check_kinds, summarise_column
+from core.errors import Cancelled, InputFileError, PreflightError, check_cancel
+
+CLASSIFIER_ROWS = 20_000
+SAMPLE_SEED = 20_240_601
+
+
+class _Columns:
+    """What the column resolution of :mod:`core.drift.compute` needs from a table: its names."""
+
+    def __init__(self, columns):
+        self.columns = list(columns)
+
+
+def sha256_path(path, cancelled=None) -> str:
+    """SHA-256 of a file, or of a dataset folder's Parquet files (their names and bytes, sorted)."""
+    p = Path(path)
+    h = hashlib.sha256()
+    files = sorted(p.rglob("*.parquet")) if p.is_dir() else [p]
+    for f in files:
+        if p.is_dir():
+            h.update(str(f.relative_to(p)).encode() + b"\0")
+        with open(f, "rb") as fh:
+            while chunk := fh.read(8 << 20):
+                check_cancel(cancelled)
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def table_info(view: dsrc.SourceView, sha: str) -> dict:
+    p = Path(view.path)
+    size = sum(f.stat().st_size for f in p.rglob("*.parquet")) if p.is_dir() else p.stat().st_size
+    fmt = "parquet" if p.is_dir() or dsrc.file_format(p).startswith("parquet") else \
+        ("tsv" if ".tsv" in p.name.lower() else "csv")
+    return {"path": str(p), "rows": view.rows, "columns": len(view.columns), "sha256": sha,
+            "format": fmt, "size": int(size), "rows_exact": True}
+
+
+def fetch_column(q: dsrc.Interruptible, view: dsrc.SourceView, name: str, kind: str,
+                 warnings: list) -> pd.Series:
+    """One column of a registered table as a pandas Series, coerced to ``kind`` like the reader does."""
+    col = dsrc.ident(name)
+    q.check()
+    try:
+        frame = q.conn.execute(f"SELECT {col} FROM {dsrc.ident(view.view)}").df()
+    except dsrc.duckdb.InterruptException:
+        raise Cancelled() from None
+    except dsrc.duckdb.Error as exc:
+        raise InputFileError(view.path, f"column {name!r} cannot be read: "
+                                        f"{str(exc).splitlines()[0]}") from None
+    q.check()
+    series = frame[name]
+    series.name = name
+    try:
+        return coerce_column(name, series, kind, warnings)
+    except PreflightError as exc:
+        raise InputFileError(view.path, str(exc)) from None
+
+
+def sample_frame(q: dsrc.Interruptible, view: dsrc.SourceView, names, kinds) -> pd.DataFrame:
+    """At most CLASSIFIER_ROWS rows of ``names``: all of them in file order, or a uniform sample."""
+    cols = ", ".join(dsrc.ident(n) for n in names)
+    if view.rows <= CLASSIFIER_ROWS:
+        sql = f"SELECT {cols} FROM {dsrc.ident(view.view)}"
+    else:
+        sql = (f"SELECT {cols} FROM {dsrc.ident(view.view)} "
+               f"USING SAMPLE reservoir({CLASSIFIER_ROWS} ROWS) REPEATABLE ({SAMPLE_SEED})")
+    try:
+        df = q.conn.execute(sql).df()
+    except dsrc.duckdb.InterruptException:
+        raise Cancelled() from None
+    q.check()
+    scratch: list = []
+    for n in names:
+        df[n] = coerce_column(n, df[n], kinds[n], scratch)
+    return df
+
+
+def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: dict, *,
+                      method="auto", threshold=None, columns=None, drift_share=0.5,
+                      multivariate=True, progress=None, cancelled=None):
+    """:func:`core.drift.compute.compute_drift` over two registered views, column by column.
+
+    Returns ``(DriftResult, notes)``; ``notes`` are the reader-style coercion warnings per table.
+    """
+    check_kinds(kinds)
+    threshold = dc._validate(method, threshold, drift_share)
+    drift_share = float(drift_share)
+    warnings: list[str] = []
+    names = dc._resolve_columns(_Columns(ref.columns), _Columns(cur.columns), kinds, columns, warnings)
+    col_part = 0.85 if multivariate else 1.0
+    summaries: dict = {}
+    stats: dict = {}
+    notes = {"reference": [], "current": []}
+    background = None
+    with dsrc.Interruptible(conn, cancelled, progress, passes=len(names)) as q:
+        try:
+            if multivariate:
+                ref_s = sample_frame(q, ref, names, kinds)
+                cur_s = sample_frame(q, cur, names, kinds)
+                from core.drift.multivariate import BackgroundClassifier
+                background = BackgroundClassifier(ref_s, cur_s, names, kinds, cancelled)
+            for i, name in enumerate(names):
+                kind = kinds[name]
+                r = fetch_column(q, ref, name, kind, notes["reference"])
+                summaries[name] = summarise_column(r, kind, name, "reference")
+                del r
+                c = fetch_column(q, cur, name, kind, notes["current"])
+                stats[name] = analyse_column(name, kind, lambda: summaries[name], c, cancelled)
+                del c
+                check_cancel(cancelled)
+                if progress is not None:
+                    progress(col_part * (i + 1) / len(names))
+            result = dc._result(names, kinds, stats, method, threshold, drift_share, warnings,
+                                summaries, multivariate, background, col_part, progress, cancelled)
+        except BaseException:
+            if background is not None:
+                background.stop()
+            raise
+    return result, notes
+
+
+__all__ = ["compute_drift_ooc", "sha256_path", "table_info", "ReferenceProfile"]

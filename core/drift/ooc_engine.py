@@ -1,0 +1,127 @@
+"""Which drift engine runs - in memory or out of core (DuckDB) - and the out-of-core run itself.
+
+``engine="auto"`` keeps the in-memory engine unless the two tables would not fit: their estimated
+in-memory footprint (:data:`FOOTPRINT_FACTOR` times their uncompressed data size: a Parquet file's
+uncompressed column-chunk sizes from its metadata, a CSV file's size, four times that when
+gzipped) exceeds the memory limit (by default half the machine's RAM, at most 4 GB; see
+:func:`core.data.duckdb_source.default_memory_limit`).  A folder of Parquet files always goes out
+of core.  ``"memory"`` and ``"duckdb"`` force an engine.  The run's JSON says which engine ran
+(``engine``) and why (``engine_reason``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.data import duckdb_source as dsrc
+from core.errors import PreflightError
+from core.progress import scaled
+
+ENGINES = ("auto", "memory", "duckdb")
+#: measured: a table loaded for drift takes about 3.3 times its Arrow (uncompressed) size
+FOOTPRINT_FACTOR = 3.3
+
+
+def data_bytes(path) -> int | None:
+    """Uncompressed data size of a CSV/Parquet file or Parquet folder (None for other formats)."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return sum(data_bytes(f) or 0 for f in p.rglob("*.parquet"))
+        name = p.name.lower()
+        if name.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+            meta = pq.ParquetFile(p).metadata
+            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if name.endswith((".csv", ".tsv", ".txt")):
+            return p.stat().st_size
+        if name.endswith((".csv.gz", ".tsv.gz")):
+            return 4 * p.stat().st_size
+    except Exception:  # noqa: BLE001 - unreadable here: the engine that reads it will say why
+        return None
+    return None
+
+
+def _human(n: float) -> str:
+    return f"{n / (1 << 30):.2f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
+
+
+def choose(engine: str, reference_path, current_path, reference_profile, memory_limit) -> tuple[str, str]:
+    """(engine that runs, the reason in one sentence)."""
+    if engine not in ENGINES:
+        raise PreflightError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if engine == "memory":
+        return "memory", "the in-memory engine was asked for (--engine memory)"
+    if reference_profile is not None:
+        if engine == "duckdb":
+            raise PreflightError("the out-of-core engine compares two tables; with a reference profile "
+                                 "use --engine memory (or auto)")
+        return "memory", "a reference profile is compared with the in-memory engine"
+    if engine == "duckdb":
+        return "duckdb", "the out-of-core engine was asked for (--engine duckdb)"
+    if Path(reference_path).is_dir() or Path(current_path).is_dir():
+        return "duckdb", "a table is a folder of Parquet files, which only the out-of-core engine reads"
+    sizes = [data_bytes(reference_path), data_bytes(current_path)]
+    limit = memory_limit or dsrc.default_memory_limit()
+    if None in sizes:
+        return "memory", "auto: a table is not CSV or Parquet, which the out-of-core engine needs"
+    need = FOOTPRINT_FACTOR * sum(sizes)
+    if need > limit:
+        return "duckdb", (f"auto: the tables would take about {_human(need)} in memory, over the "
+                          f"memory limit of {_human(limit)}")
+    return "memory", (f"auto: the tables take about {_human(need)} in memory, within the memory "
+                      f"limit of {_human(limit)}")
+
+
+def run_out_of_core(reference_path, current_path, settings, overrides, want_profile, progress,
+                    cancelled, memory_limit):
+    """Drift of two table files by the out-of-core engine: (result JSON, inputs, profile)."""
+    from core.drift.ooc import compute_drift_ooc, sha256_path, table_info
+    from core.drift.profile import profile_from_summaries
+    from core.drift.run import classifier_warning
+
+    conn = dsrc.connect(memory_limit)
+    try:
+        ref = dsrc.register(conn, reference_path, "reference", cancelled,
+                            {k: v for k, v in overrides.items()} or None)
+        cur = dsrc.register(conn, current_path, "current", cancelled,
+                            {k: v for k, v in overrides.items()} or None)
+        _check_overrides(overrides, ref.columns, cur.columns)
+        if progress:
+            progress(0.05)
+        kinds = {**{c: k for c, k in cur.kinds.items()}, **ref.kinds}
+        result, notes = compute_drift_ooc(
+            conn, ref, cur, kinds, method=settings.method, threshold=settings.threshold,
+            columns=list(settings.columns) if settings.columns else None,
+            drift_share=settings.drift_share, multivariate=settings.multivariate,
+            progress=scaled(progress, 0.05, 0.9), cancelled=cancelled)
+        ref_info = table_info(ref, sha256_path(reference_path, cancelled))
+        cur_info = table_info(cur, sha256_path(current_path, cancelled))
+    finally:
+        conn.close()
+    body = result.to_dict()
+    mv_warning = [classifier_warning(body["multivariate"])] if body.get("multivariate_warning") else []
+    if body.get("multivariate"):
+        body["multivariate"]["sample"] = (
+            f"trained on a uniform random sample of at most {20_000:,} rows per table drawn by DuckDB"
+            " (the whole table when it has no more rows)")
+    warnings = ([f"reference: {w}" for w in notes["reference"]] + [f"current: {w}" for w in notes["current"]])
+    out = {"reference": ref_info, "current": cur_info, **body,
+           "warnings": mv_warning + warnings + body["warnings"]}
+    inputs = tuple({"role": role, "path": i["path"], "sha256": i["sha256"], "size": i["size"],
+                    "rows": i["rows"], "format": i["format"]}
+                   for role, i in (("reference", ref_info), ("current", cur_info)))
+    prof = None
+    if want_profile:
+        prof = profile_from_summaries(result.reference_summaries, kinds, ref.rows).to_dict()
+        prof["source"] = {"path": ref_info["path"], "sha256": ref_info["sha256"]}
+    return out, inputs, prof
+
+
+def _check_overrides(overrides, ref_cols, cur_cols) -> None:
+    from core.drift.columns import unknown_columns_message
+
+    present = set(ref_cols) | set(cur_cols)
+    unknown = [c for c in overrides if c not in present]
+    if unknown:
+        raise PreflightError(unknown_columns_message(unknown, ref_cols, cur_cols, what="kind override"))
