@@ -15,6 +15,11 @@ def register(sub) -> None:
     p.add_argument("--failures", default=None, help="write every failing row to this CSV")
     p.add_argument("--categorical", default=None)
     p.add_argument("--numeric", default=None)
+    p.add_argument("--engine", choices=("auto", "memory", "duckdb"), default="auto",
+                   help="memory: load the table; duckdb: run every check as a query (tables larger than memory, "
+                        "CSV/Parquet); auto (default): DuckDB above a size limit")
+    p.add_argument("--memory-limit", default=None,
+                   help="memory DuckDB may use, e.g. 2GB (default: half the RAM, at most 4 GB); it spills to disk beyond")
     p.add_argument("--json", action="store_true")
     p.add_argument("--assessment", default=None)
     p.set_defaults(handler=cmd_validate)
@@ -28,14 +33,22 @@ def cmd_validate(args) -> int:
 
     overrides = parse_kind_overrides(args.categorical, args.numeric) or None
     schema = load_schema(args.schema) if args.schema else None
+    memory_limit = None
+    if args.memory_limit is not None:
+        from core.data.duckdb_source import parse_memory
+        memory_limit = parse_memory(args.memory_limit)
     with optional_assessment(args.assessment) as store:
         run = validation_run.run_validation(args.data, schema=schema, infer_from=args.infer_from,
-                                       kind_overrides=overrides, schema_source=args.schema or "")
-        if args.write_schema:
-            save_schema(Schema.from_dict(run.schema), args.write_schema)
-        if args.failures:
-            run.write_failures(args.failures)
-        run_id = validation_run.record_validation(store, run) if store is not None else None
+                                            kind_overrides=overrides, schema_source=args.schema or "",
+                                            engine=args.engine, memory_limit=memory_limit)
+        try:
+            if args.write_schema:
+                save_schema(Schema.from_dict(run.schema), args.write_schema)
+            if args.failures:
+                run.write_failures(args.failures)
+            run_id = validation_run.record_validation(store, run) if store is not None else None
+        finally:
+            run.close()
     result = run.result
     if args.json:
         emit_json(result)

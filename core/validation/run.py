@@ -7,6 +7,7 @@ The CLI (``validate``) and the Data tab call :func:`run_validation`, then
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.canonical import utc_now
 from core.data.tables import LoadedTable, read_table
@@ -16,6 +17,11 @@ from core.validation.infer import infer_schema, schema_diff
 from core.validation.schema import Schema
 from core.validation.validate import ValidationResult, validate, write_failures_csv
 
+ENGINES = ("auto", "memory", "duckdb")
+# "auto" validates a file on DuckDB when it is larger than this on disk (the in-memory engine needs
+# several times a table's file size); the drift engine's constant is used when it defines one
+AUTO_DUCKDB_BYTES = 256 << 20
+
 
 @dataclass(frozen=True)
 class ValidationRun:
@@ -23,14 +29,18 @@ class ValidationRun:
     schema: dict
     settings: dict
     inputs: tuple
-    table: LoadedTable = field(repr=False, compare=False)
+    table: LoadedTable | None = field(repr=False, compare=False)
     schema_diff: dict | None
     started_utc: str
     finished_utc: str
     validation: ValidationResult | None = field(default=None, repr=False, compare=False)
+    ooc: object = field(default=None, repr=False, compare=False)  # the DuckDB run, for its failure table
 
     def write_failures(self, path) -> int:
-        """The full failure table of this run as CSV, from the result in memory (no second validation)."""
+        """The full failure table of this run as CSV (no second validation): from the result in memory,
+        or streamed from DuckDB when the out-of-core engine ran."""
+        if self.ooc is not None:
+            return self.ooc.write_failures(path)
         return write_failures_csv(self.table.df, Schema.from_dict(self.schema), self.validation, path,
                                   kinds=self.table.kinds)
 
@@ -41,12 +51,59 @@ class ValidationRun:
                 "critical": sum(1 for x in v if x.get("severity") == "critical")}
 
 
+    def close(self) -> None:
+        """Release the DuckDB connection of an out-of-core run (nothing to do for the in-memory one)."""
+        if self.ooc is not None:
+            self.ooc.close()
+
+
+def _input_bytes(path) -> int:
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+        return p.stat().st_size
+    except OSError:
+        return 0
+
+
+def choose_engine(engine: str, data_path, infer_from=None) -> tuple[str, str]:
+    """(engine, reason): ``memory`` or ``duckdb`` for a run asked with ``engine``."""
+    if engine not in ENGINES:
+        raise PreflightError(f"unknown engine {engine!r} (use one of: {', '.join(ENGINES)})")
+    if engine != "auto":
+        return engine, f"--engine {engine} was asked for"
+    from core.data import duckdb_source as dsrc
+
+    limit = int(getattr(dsrc, "AUTO_THRESHOLD_BYTES", AUTO_DUCKDB_BYTES))
+    size = _input_bytes(data_path)
+    if size <= limit:
+        return "memory", f"the table ({size:,} bytes) is within the {limit:,}-byte limit for the in-memory engine"
+    if infer_from is not None:
+        return "memory", "schema inference from a reference table runs in memory"
+    try:
+        dsrc.file_format(Path(data_path))
+    except PreflightError:
+        return "memory", "the out-of-core engine reads only CSV and Parquet"
+    return "duckdb", f"the table ({size:,} bytes) is above the {limit:,}-byte limit for the in-memory engine"
+
+
 def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, kind_overrides: dict | None = None,
-                   schema_source: str = "", progress=None, cancelled=None) -> ValidationRun:
-    """Validate a table against a schema, or against one inferred from a reference table."""
+                   schema_source: str = "", progress=None, cancelled=None, engine: str = "auto",
+                   memory_limit=None) -> ValidationRun:
+    """Validate a table against a schema, or against one inferred from a reference table.
+
+    ``engine``: ``memory`` (the whole table in pandas), ``duckdb`` (every check as a query, for
+    tables larger than memory; CSV and Parquet only) or ``auto`` (DuckDB above a size limit).
+    The result says which engine ran and why (``engine``: ``{"name", "reason"}``).
+    """
     started = utc_now()
     if (schema is None) == (infer_from is None):
         raise PreflightError("give either a schema or a reference table to infer one from")
+    name, reason = choose_engine(engine, data_path, infer_from)
+    if name == "duckdb":
+        return _run_duckdb(data_path, schema, infer_from, kind_overrides, schema_source, progress, cancelled,
+                           memory_limit, started, reason)
     inputs = []
     diff = None
     data = read_table(data_path, kind_overrides=kind_overrides or None, progress=scaled(progress, 0.0, 0.4),
@@ -64,9 +121,31 @@ def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, 
     out = result.to_dict()
     if data.warnings:
         out["warnings"] = list(data.warnings)
+    out["engine"] = {"name": "memory", "reason": reason}
     return ValidationRun(result=out, schema=schema.to_dict(), settings={"schema_source": schema_source},
                          inputs=tuple(inputs), table=data, schema_diff=diff, started_utc=started,
                          finished_utc=utc_now(), validation=result)
+
+
+def _run_duckdb(data_path, schema, infer_from, kind_overrides, schema_source, progress, cancelled, memory_limit,
+                started, reason) -> ValidationRun:
+    from core.validation.ooc import input_record, validate_file
+
+    if infer_from is not None:
+        raise PreflightError("schema inference (--infer-from) runs on the in-memory engine only; "
+                             "use --engine memory, or infer a schema once and pass it with --schema")
+    ooc = validate_file(data_path, schema, memory_limit=memory_limit, kind_overrides=kind_overrides,
+                        progress=progress, cancelled=cancelled)
+    out = ooc.result.to_dict()
+    out["engine"] = {"name": "duckdb", "reason": reason}
+    try:
+        record = input_record(data_path, ooc.result.rows, cancelled=cancelled)
+    except BaseException:
+        ooc.close()
+        raise
+    return ValidationRun(result=out, schema=schema.to_dict(), settings={"schema_source": schema_source},
+                         inputs=(record,), table=None, schema_diff=None, started_utc=started,
+                         finished_utc=utc_now(), validation=ooc.result, ooc=ooc)
 
 
 def record_validation(store, run: ValidationRun) -> int:

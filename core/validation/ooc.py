@@ -1,0 +1,345 @@
+"""Validation on DuckDB, for tables larger than memory: every check of the schema runs as a query.
+
+The file is copied once into a temporary DuckDB table (which spills to disk under the memory limit)
+in file order, so ``rowid + 1`` is the 1-based data row number the in-memory engine reports.  Each
+check is a ``count`` plus the first :data:`~core.validation.validate.MAX_EXAMPLES` failing rows;
+the full failure table is streamed from DuckDB in batches (:meth:`OocValidation.write_failures`).
+Counts, fractions, severities and messages follow :mod:`core.validation.checks`.
+
+Known differences from the in-memory engine: text parsed as a date uses DuckDB's ISO-style cast
+(the in-memory engine also guesses other formats); ``pattern`` uses DuckDB's RE2 syntax, which has
+no look-arounds or back-references and whose ``\\d``/``\\w`` match ASCII only; the text of a
+non-whole float (for ``allowed``, ``pattern`` and length checks) is DuckDB's shortest rendering.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from core.data import duckdb_source as src
+from core.errors import InputFileError, PreflightError
+from core.validation import ooc_sql as q
+from core.validation.checks import EPS, UNIQUE_THRESHOLD, _ARTICLE, _pct, _share_severity
+from core.validation.column_values import text_of
+from core.validation.schema import Schema
+from core.validation.validate import MAX_EXAMPLES, ValidationResult, Violation, _cell, jsonable
+
+TABLE = "preflight_validation_rows"
+_BATCH = 65536
+
+
+def _value(v):
+    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+        v = _dt.datetime(v.year, v.month, v.day)
+    return jsonable(v)
+
+
+@dataclass
+class _Check:
+    """A row-level check: the rows failing ``where``, shown with ``value`` (SQL)."""
+    where: str
+    value: str
+
+
+@dataclass
+class OocValidation:
+    """A finished out-of-core validation; keeps its connection to stream the failure table."""
+    result: ValidationResult
+    conn: object = field(repr=False)
+    checks: list = field(default_factory=list, repr=False)  # (violation, _Check | None)
+    source: src.SourceView | None = None
+
+    def write_failures(self, path) -> int:
+        path = Path(path)
+        n = 0
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(["column", "check", "severity", "row", "value"])
+                for v, chk in self.checks:
+                    if chk is None:
+                        for e in v.examples or ({"row": None, "value": None},):
+                            w.writerow([_cell(v.column), v.check, v.severity,
+                                        "" if e["row"] is None else e["row"], _cell(e["value"])])
+                            n += 1
+                        continue
+                    cur = self.conn.execute(f"SELECT rowid + 1, {chk.value} FROM {TABLE} WHERE {chk.where} "
+                                            "ORDER BY rowid")
+                    while True:
+                        batch = cur.fetchmany(_BATCH)
+                        if not batch:
+                            break
+                        for row, val in batch:
+                            w.writerow([_cell(v.column), v.check, v.severity, row, _cell(_value(val))])
+                        n += len(batch)
+        except OSError as exc:
+            raise InputFileError(path, f"cannot write the failure table: {exc}") from None
+        return n
+
+    def close(self):
+        try:
+            self.conn.close()
+        except duckdb.Error:
+            pass
+
+
+class _Runner:
+    def __init__(self, runner: src.Interruptible, rows: int):
+        self.x, self.rows = runner, rows
+        self.out: list = []
+
+    def one(self, sql: str):
+        return self.x.sql(sql)[0]
+
+    def examples(self, where: str, value: str) -> tuple:
+        got = self.x.sql(f"SELECT rowid + 1, {value} FROM {TABLE} WHERE {where} ORDER BY rowid LIMIT {MAX_EXAMPLES}")
+        return tuple({"row": int(r), "value": _value(v)} for r, v in got)
+
+    def add(self, column, check, severity, count, fraction, threshold, message, where=None, value="NULL"):
+        chk = None if where is None else _Check(where, value)
+        examples = () if chk is None else self.examples(where, value)
+        self.out.append((Violation(column, check, severity, count, fraction, threshold, examples, message), chk))
+
+
+def _column(r: _Runner, name: str, spec, dtype: str, kind: str | None) -> None:
+    rows = r.rows
+    c = q.quote(name)
+    fam = q.family(dtype)
+    m = q.missing_expr(c, fam, dtype)
+    value, bad = q.typed(c, fam, spec.type, m)
+    valid = f"(NOT {m} AND NOT {bad})"
+    n_bad, n_missing = r.one(f"SELECT count(*) FILTER (WHERE {bad}), count(*) FILTER (WHERE {m}) FROM {TABLE}")
+    if n_bad:
+        first = r.x.sql(f"SELECT {c} FROM {TABLE} WHERE {bad} ORDER BY rowid LIMIT 1")[0][0]
+        seen = f" (the reader saw the column as {kind})" if kind else ""
+        r.add(name, "type_mismatch", "critical", n_bad, n_bad / rows, 0.0,
+              f"'{name}': {n_bad} of {rows} values are not {_ARTICLE.get(spec.type, spec.type)}"
+              f"{seen}, e.g. {text_of(_value(first) if not isinstance(first, str) else first)!r}", bad, c)
+    if spec.range is not None and value is not None:
+        lo, hi = spec.range
+        parts = []
+        for bound, op in ((lo, "<"), (hi, ">")):
+            if bound is None:
+                continue
+            if spec.type == "datetime":
+                import pandas as pd
+                ts = pd.Timestamp(bound)
+                if ts.tzinfo is not None:
+                    ts = ts.tz_convert("UTC").tz_localize(None)
+                parts.append(f"{value} {op} TIMESTAMP {q.literal(ts.isoformat(sep=' '))}")
+            else:
+                parts.append(f"{value} {op} {float(bound)!r}")
+        where = f"({valid} AND ({' OR '.join(parts)}))"
+        count = r.one(f"SELECT count(*) FILTER (WHERE {where}) FROM {TABLE}")[0]
+        frac = count / rows
+        if frac > spec.max_out_of_range_fraction + EPS:
+            r.add(name, "range", _share_severity(frac), count, frac, spec.max_out_of_range_fraction,
+                  f"'{name}': {count} of {rows} rows ({_pct(frac)}) fall outside "
+                  f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]; "
+                  f"at most {_pct(spec.max_out_of_range_fraction)} may", where, c)
+    if spec.max_missing_fraction is not None:
+        frac = n_missing / rows
+        if frac > spec.max_missing_fraction + EPS:
+            r.add(name, "missing_values", _share_severity(frac), n_missing, frac, spec.max_missing_fraction,
+                  f"'{name}' is missing in {n_missing} of {rows} rows ({_pct(frac)}); "
+                  f"at most {_pct(spec.max_missing_fraction)} may be missing", m, "NULL")
+    key = f"(CASE WHEN {m} THEN NULL ELSE {c} END)"
+    if spec.unique:
+        n_unique = r.one(f"SELECT count(DISTINCT {key}) FROM {TABLE}")[0]
+        frac = n_unique / rows
+        if frac < UNIQUE_THRESHOLD - EPS:
+            clash = (f"(NOT {m} AND {key} IN (SELECT {key} FROM {TABLE} WHERE NOT {m} "
+                     f"GROUP BY {key} HAVING count(*) > 1))")
+            r.add(name, "uniqueness", "high", rows - n_unique, frac, UNIQUE_THRESHOLD,
+                  f"'{name}' should be unique but has {n_unique} distinct values in {rows} rows "
+                  f"({_pct(frac)}, at least {_pct(UNIQUE_THRESHOLD)} needed)", clash, c)
+    text = q.text_expr(c, fam)
+    rules = []
+    if spec.allowed is not None:
+        rules.append(("allowed_values", "high", _allowed_fail(spec, fam, c, m, value, valid, text),
+                      "are not among the allowed values"))
+    if spec.pattern is not None:
+        rules.append(("pattern", "medium",
+                      f"({valid} AND NOT coalesce(regexp_full_match({text}, {q.literal(spec.pattern)}), false))",
+                      f"do not match the pattern {spec.pattern!r}"))
+    if spec.min_length is not None or spec.max_length is not None:
+        parts = ([f"length({text}) < {int(spec.min_length)}"] if spec.min_length is not None else []) + \
+                ([f"length({text}) > {int(spec.max_length)}"] if spec.max_length is not None else [])
+        lo, hi = spec.min_length, spec.max_length
+        limits = f"{lo if lo is not None else 0} to {hi if hi is not None else 'any'} characters"
+        rules.append(("length", "medium", f"({valid} AND ({' OR '.join(parts)}))",
+                      f"have a length outside {limits}"))
+    if spec.monotonic is not None and value is not None:
+        op = "<" if spec.monotonic == "increasing" else ">"
+        word = "smaller" if spec.monotonic == "increasing" else "larger"
+        inner = (f"SELECT rowid AS rid, {value} AS v, lag({value}) OVER (ORDER BY rowid) AS prev "
+                 f"FROM {TABLE} WHERE {valid}")
+        rules.append(("monotonic", "medium",
+                      f"rowid IN (SELECT rid FROM ({inner}) WHERE v {op} prev)",
+                      f"are {word} than the value before them (the column should be {spec.monotonic})"))
+    for check, severity, where, what in rules:
+        try:
+            count = r.one(f"SELECT count(*) FILTER (WHERE {where}) FROM {TABLE}")[0]
+        except duckdb.Error as exc:
+            raise PreflightError(f"column '{name}': the {check} check cannot run as a query "
+                                 f"({str(exc).splitlines()[0]})") from None
+        if count:
+            r.add(name, check, severity, count, count / rows, 0.0, f"'{name}': {count} of {rows} values {what}",
+                  where, c)
+
+
+def _allowed_fail(spec, fam, c, m, value, valid, text) -> str:
+    allowed = spec.allowed
+    numbers = []
+    for a in allowed:
+        if isinstance(a, bool):
+            numbers = None
+            break
+        try:
+            numbers.append(float(a))
+        except (TypeError, ValueError):
+            numbers = None
+            break
+    if spec.type == "boolean":
+        from core.validation.column_values import FALSE_TOKENS, TRUE_TOKENS
+        keys = [1.0 if str(a).strip().lower() in TRUE_TOKENS else 0.0 if str(a).strip().lower() in FALSE_TOKENS
+                else None for a in allowed]
+        keys = [k for k in keys if k is not None] or [float("nan")]
+        return f"({valid} AND NOT coalesce({value} IN ({', '.join(repr(k) for k in keys)}), false))"
+    if numbers is not None and (spec.type in ("numeric", "integer") or fam == "number"):
+        if value is None:
+            value, _ = q.typed(c, fam, "numeric", m)
+        lits = ", ".join(f"CAST({q.literal(repr(x))} AS DOUBLE)" for x in numbers) or "NULL"
+        return f"({valid} AND NOT coalesce({value} IN ({lits}), false))"
+    keys = ", ".join(q.literal(text_of(a)) for a in allowed) or "NULL"
+    return f"({valid} AND NOT coalesce({text} IN ({keys}), false))"
+
+
+def _duplicates(r: _Runner, columns: list, types: dict, threshold: float) -> None:
+    rows = r.rows
+    keys = []
+    for col in columns:
+        c = q.quote(col)
+        fam = q.family(types[col])
+        keys.append(f"(CASE WHEN {q.missing_expr(c, fam, types[col])} THEN NULL ELSE {c} END)")
+    part = ", ".join(keys)
+    groups = r.one(f"SELECT count(*) FROM (SELECT DISTINCT {part} FROM {TABLE})")[0]
+    count = rows - groups
+    frac = count / rows
+    if frac <= threshold + EPS:
+        return
+    inner = f"SELECT rowid AS rid, min(rowid) OVER (PARTITION BY {part}) AS first FROM {TABLE}"
+    where = f"rowid IN (SELECT rid FROM ({inner}) WHERE rid > first)"
+    value = (f"'same as row ' || CAST((SELECT first FROM ({inner}) WHERE rid = {TABLE}.rowid) + 1 AS VARCHAR)")
+    r.add(None, "duplicate_rows", "medium", count, frac, threshold,
+          f"{count} of {rows} rows ({100 * frac:.4g}%) repeat an earlier row; at most {100 * threshold:.4g}% may",
+          where, value)
+
+
+def _select_list(x: src.Interruptible, view: src.SourceView) -> str:
+    """The source's columns coerced to their kinds, as the in-memory reader does."""
+    out = []
+    for col in view.columns:
+        c, dtype, kind = q.quote(col), view.types[col], view.kinds.get(col)
+        whole = False
+        if kind == "categorical" and dtype.upper() in q.FLOAT_TYPES:
+            whole = bool(x.sql(f"SELECT coalesce(bool_and({c} = floor({c}) AND abs({c}) <= 9007199254740992.0), "
+                               f"true) FROM {src.ident(view.view)} WHERE isfinite({c})")[0][0])
+        out.append(f"{q.coerced(c, dtype, kind, whole)} AS {c}")
+    return ", ".join(out)
+
+
+def input_record(path, rows: int, role: str = "data", cancelled=None) -> dict:
+    """How a run records a file (or Parquet folder) it read with DuckDB: role, path, SHA-256, size, rows,
+    format.  A folder's SHA-256 is that of its files' relative names and SHA-256s, in name order."""
+    import hashlib
+
+    from core.errors import check_cancel
+
+    p = Path(path)
+
+    def digest(f: Path) -> str:
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                check_cancel(cancelled)
+                h.update(chunk)
+        return h.hexdigest()
+
+    try:
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*.parquet") if f.is_file())
+            h = hashlib.sha256()
+            for f in files:
+                h.update(f"{f.relative_to(p).as_posix()}\0{digest(f)}\n".encode())
+            sha, size, fmt = h.hexdigest(), sum(f.stat().st_size for f in files), "parquet-folder"
+        else:
+            sha, size = digest(p), p.stat().st_size
+            fmt = "parquet" if p.name.lower().endswith((".parquet", ".pq")) else "csv"
+    except OSError as exc:
+        raise InputFileError(p, f"cannot be read: {exc}") from None
+    return {"role": role, "path": str(p), "sha256": sha, "size": size, "rows": int(rows), "format": fmt}
+
+
+def validate_file(path, schema: Schema, *, memory_limit=None, kind_overrides=None, progress=None,
+                  cancelled=None) -> OocValidation:
+    """Validate the CSV/Parquet file (or Parquet folder) ``path`` with DuckDB."""
+    if not isinstance(schema, Schema):
+        raise PreflightError("validation needs a Schema (see core.validation.schema.load_schema)")
+    conn = src.connect(memory_limit)
+    try:
+        conn.execute("SET preserve_insertion_order = true")  # rowid follows file order
+        view = src.register(conn, path, "preflight_validation_source", cancelled=cancelled,
+                            kind_overrides=kind_overrides)
+        ds = schema.dataset
+        passes = 2 + len(schema.columns)
+        with src.Interruptible(conn, cancelled, progress, passes=passes) as x:
+            try:
+                x.sql(f"CREATE TEMP TABLE {TABLE} AS SELECT {_select_list(x, view)} FROM {src.ident(view.view)}")
+            except duckdb.Error as exc:
+                raise InputFileError(path, f"cannot be read by the out-of-core engine: "
+                                           f"{str(exc).splitlines()[0]}") from None
+            x.pass_done()
+            rows = view.rows
+            types = {r[0]: str(r[1]).upper() for r in x.sql(f"DESCRIBE {TABLE}")}
+            r = _Runner(x, rows)
+            present = set(view.columns)
+            required = set(ds.required_columns)
+            for name, spec in schema.columns.items():
+                if name not in present:
+                    if spec.required or name in required:
+                        r.add(name, "missing_column", "critical", rows, 1.0, None,
+                              f"the required column '{name}' is not in the table")
+                else:
+                    _column(r, name, spec, types[name], view.kinds.get(name))
+                x.pass_done()
+            reported = {v.column for v, _ in r.out if v.check == "missing_column"}
+            for name in ds.required_columns:
+                if name not in present and name not in reported:
+                    r.add(name, "missing_column", "critical", rows, 1.0, None,
+                          f"the required column '{name}' is not in the table")
+            if not ds.allow_unexpected_columns:
+                known = set(schema.columns) | required
+                for name in view.columns:
+                    if name not in known:
+                        r.add(name, "unexpected_column", "low", rows, 1.0, None,
+                              f"the column '{name}' is not in the schema")
+            if ds.max_duplicate_rows_fraction is not None and view.columns:
+                _duplicates(r, view.columns, types, ds.max_duplicate_rows_fraction)
+            if ds.row_count is not None:
+                lo, hi = ds.row_count
+                if lo is not None and rows < lo:
+                    r.add(None, "row_count", "high", rows, None, lo, f"the table has {rows} rows; at least {lo} expected")
+                elif hi is not None and rows > hi:
+                    r.add(None, "row_count", "high", rows, None, hi, f"the table has {rows} rows; at most {hi} expected")
+            x.pass_done()
+        violations = tuple(v for v, _ in r.out)
+        return OocValidation(ValidationResult(not violations, rows, violations), conn, r.out, view)
+    except BaseException:
+        conn.close()
+        raise
