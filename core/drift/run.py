@@ -104,6 +104,8 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
         src = reference_profile.get("source", {}) if isinstance(reference_profile, dict) else {}
         ref_info = {"path": src.get("path", "(reference profile)"), "rows": profile.rows,
                     "columns": len(profile.columns), "sha256": src.get("sha256")}
+        if src.get("engine"):  # a profile file's provenance (core/drift/cli_profile.py), named in the report
+            ref_info["profile"] = dict(src)
         inputs = ({"role": "reference_profile", "path": ref_info["path"], "sha256": ref_info["sha256"],
                    "size": None, "rows": profile.rows}, cur.input_record("current"))
         warnings = []
