@@ -113,3 +113,29 @@ def test_missing_arguments(tmp_path, capsys, monkeypatch, argv):
     monkeypatch.chdir(tmp_path)
     _tables(tmp_path)
     _error(capsys, *argv)
+
+
+def test_report_names_the_profile_provenance(tmp_path, capsys, monkeypatch):
+    import hashlib
+
+    from core.assessment.store import create_assessment, open_assessment
+    from core.render.registry import render_run
+
+    monkeypatch.chdir(tmp_path)
+    _tables(tmp_path)
+    create_assessment(tmp_path / "a.preflight", name="t").close()
+    assert _run(capsys, "profile", "whole.csv", "--out", "whole.json")[0] == 0
+    sha = hashlib.sha256((tmp_path / "whole.json").read_bytes()).hexdigest()
+    assert _run(capsys, "profile", "import", "a.preflight", "whole.json", "--name", "ref")[0] == 0
+    _run(capsys, "drift", "cur.csv", "--reference-profile-file", "whole.json", "--assessment", "a.preflight",
+         "--no-multivariate")
+    _run(capsys, "drift", "cur.csv", "--reference-profile", "ref", "--assessment", "a.preflight",
+         "--no-multivariate")
+    store = open_assessment(tmp_path / "a.preflight", read_only=True)
+    runs = [store.run(r["id"]) for r in store.runs("drift")]
+    store.close()
+    assert len(runs) == 2
+    for run in runs:
+        html = render_run(run)
+        assert "Reference profile" in html and sha in html and "preflight-pandas" in html
+        assert "whole.csv" in html and "9,000 rows" in html.replace("9000", "9,000")

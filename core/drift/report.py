@@ -41,6 +41,18 @@ def _side(result: dict, run: dict, role: str) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def _profile_provenance(prof: dict) -> str:
+    """Where a reference profile file came from: engine, source, rows, the file's SHA-256."""
+    parts = [f"engine {esc(prof.get('engine') or '?')}", f"source {esc(prof.get('source') or '?')}",
+             f"{esc(fmt(prof.get('rows')))} rows", f"file {esc(prof.get('path') or '?')}",
+             f"SHA-256 <code>{esc(prof.get('sha256') or '?')}</code>"]
+    if prof.get("created_utc"):
+        parts.append(f"built {esc(prof.get('created_utc'))}")
+    return (", ".join(parts) + '<br><span class="small muted">From a profile, PSI, chi-square and '
+            "Jensen-Shannon are exact; KS and Wasserstein read a quantile sketch when the reference "
+            "had more than 5,000 values, and are then marked approximate.</span>")
+
+
 def _summary(result: dict, run: dict, cols: list[dict]) -> str:
     drift = result.get("dataset_drift")
     if drift is None:
@@ -58,6 +70,9 @@ def _summary(result: dict, run: dict, cols: list[dict]) -> str:
     pairs = [("Dataset drift", verdict), ("Drifted columns", esc(share_text)),
              ("Method", esc(method_label(result.get("method") or _dict(run.get("settings")).get("method")))),
              ("Reference", _side(result, run, "reference")), ("Current", _side(result, run, "current"))]
+    prof = _dict(_dict(result.get("reference")).get("profile"))
+    if prof:
+        pairs.append(("Reference profile", _profile_provenance(prof)))
     mv = _dict(result.get("multivariate"))
     if mv:
         auc = number(mv.get("auc"))
