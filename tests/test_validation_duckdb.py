@@ -137,3 +137,138 @@ def test_mixed_table_with_ties_missing_infinities_and_categories(tmp_path, fmt):
     assert all(len(v["examples"]) <= 20 for v in ooc["violations"])
     assert max(len(v["examples"]) for v in ooc["violations"]) == 20
     assert mem_csv == ooc_csv and b"'=HYPERLINK(1)" in ooc_csv and b"'-5+x" in ooc_csv
+
+
+def _both_inferred(data, ref):
+    out = []
+    for engine in ("memory", "duckdb"):
+        run = run_validation(data, infer_from=ref, engine=engine)
+        try:
+            d = {k: v for k, v in run.result.items() if k not in ("engine", "warnings")}
+            out.append((d, run.schema, run.schema_diff, run.settings, list(run.inputs)))
+        finally:
+            run.close()
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_schema_inference_and_schema_diff_match(tmp_path, fmt):
+    ref = _mixed_table(2000, seed=1)
+    ref["ints"] = np.arange(len(ref))  # all distinct: inferred unique
+    cur = _mixed_table(1500, seed=2)
+    cur["ints"] = np.arange(len(cur)) % 700  # repeats, and a category the reference never saw
+    cur.loc[cur.index[:50], "cat"] = "purple"
+    cur.loc[cur.index[:200], "x"] = np.nan
+    cur["new_col"] = 1.5
+    ref_path, cur_path = _write(ref, tmp_path, fmt, "ref"), _write(cur.drop(columns=["flag"]), tmp_path, fmt, "cur")
+    mem, ooc = _both_inferred(cur_path, ref_path)
+    _close(mem[1], ooc[1])  # the schema
+    _close(mem[2], ooc[2])  # the schema differences
+    _close(mem[0], ooc[0])  # the validation
+    assert mem[3] == ooc[3] and mem[4] == ooc[4] and len(ooc[4]) == 2  # same inputs, same SHA-256s
+    assert ooc[2]["new_categories"]["cat"] == ["purple"] and ooc[2]["removed_columns"] == ["flag"]
+    assert ooc[1]["columns"]["ints"].get("unique") is True and "allowed" in ooc[1]["columns"]["cat"]
+
+
+def test_cancel_interrupts_a_running_query(tmp_path, monkeypatch):
+    import threading
+
+    from core.errors import Cancelled
+    from core.validation import ooc
+
+    path = _write(pd.DataFrame({"a": [1, 2, 3]}), tmp_path, "parquet")
+    stop = threading.Event()
+    seen = {}
+
+    def endless(r, name, spec, dtype, kind):  # a query that would run for hours
+        threading.Timer(0.2, stop.set).start()
+        seen["started"] = True
+        try:
+            r.x.sql("SELECT sum(hash(range)) FROM range(1000000000000)")
+        except Cancelled:
+            seen["interrupted"] = True
+            raise
+
+    monkeypatch.setattr(ooc, "_column", endless)
+    outcome = {}
+
+    def work():
+        try:
+            ooc.validate_file(path, Schema.from_dict({"a": {"type": "integer"}}), cancelled=stop.is_set)
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            outcome["exc"] = exc
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    t.join(120)  # a guard against hanging, not a timing assertion
+    assert not t.is_alive()
+    assert isinstance(outcome.get("exc"), Cancelled) and seen == {"started": True, "interrupted": True}
+
+
+def test_parquet_folder_with_mixed_schemas_names_file_and_column(tmp_path, capsys):
+    from main import main as cli_main
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(folder / "part-0.parquet", index=False)
+    pd.DataFrame({"a": ["1", "2"], "b": ["x", "y"]}).to_parquet(folder / "part-1.parquet", index=False)
+    schema = tmp_path / "s.json"
+    schema.write_text('{"a": {"type": "integer"}}')
+    out = tmp_path / "failures.csv"
+    code = cli_main(["validate", str(folder), "--schema", str(schema), "--engine", "duckdb", "--json",
+                     "--failures", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: ")
+    assert "part-1.parquet" in err[0] and "'a'" in err[0]
+    assert not out.exists()  # nothing half-written
+
+
+def test_cli_engines_give_the_same_json_and_failure_csv(tmp_path, capsys):
+    import json
+
+    from main import main as cli_main
+
+    data = _write(pd.DataFrame({"a": [1, 2, 2, 9], "b": ["x", "=cmd", "=cmd", "y"]}), tmp_path, "csv")
+    schema = tmp_path / "s.json"
+    schema.write_text('{"columns": {"a": {"type": "integer", "range": [0, 5], "unique": true}, '
+                      '"b": {"allowed": ["x"]}}, "dataset": {"no_duplicate_rows": true}}')
+    got = {}
+    for engine in ("memory", "duckdb", "auto"):
+        failures = tmp_path / f"f-{engine}.csv"
+        code = cli_main(["validate", str(data), "--schema", str(schema), "--json", "--engine", engine,
+                         "--memory-limit", "256MB", "--failures", str(failures)])
+        assert code == 1
+        result = json.loads(capsys.readouterr().out)
+        got[engine] = (result.pop("engine"), result, failures.read_bytes())
+    assert got["memory"][1] == got["duckdb"][1] and got["memory"][2] == got["duckdb"][2]
+    assert got["duckdb"][0]["name"] == "duckdb" and "--engine duckdb" in got["duckdb"][0]["reason"]
+    assert got["auto"][0]["name"] == "memory" and "limit" in got["auto"][0]["reason"]
+    assert b"'=cmd" in got["duckdb"][2] and b"same as row 2" in got["duckdb"][2]
+
+
+def test_auto_switches_to_duckdb_above_the_size_limit(tmp_path, monkeypatch):
+    from core.validation import run as vrun
+
+    data = _write(pd.DataFrame({"a": [1.0, 2.0, 50.0]}), tmp_path, "parquet")
+    schema = Schema.from_dict({"a": {"type": "numeric", "range": [0, 10], "max_out_of_range_fraction": 0.0}})
+    small = run_validation(data, schema=schema)
+    assert small.result["engine"]["name"] == "memory"
+    monkeypatch.setattr(vrun, "auto_limit_bytes", lambda: 10)
+    big = run_validation(data, schema=schema)
+    try:
+        assert big.result["engine"]["name"] == "duckdb" and "above" in big.result["engine"]["reason"]
+        assert big.result["violations"] == small.result["violations"]
+    finally:
+        big.close()
+
+
+def test_bad_memory_limit_is_one_error_line(tmp_path, capsys):
+    from main import main as cli_main
+
+    data = _write(pd.DataFrame({"a": [1]}), tmp_path, "csv")
+    schema = tmp_path / "s.json"
+    schema.write_text('{"a": {"type": "integer"}}')
+    assert cli_main(["validate", str(data), "--schema", str(schema), "--engine", "duckdb",
+                     "--memory-limit", "lots"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "lots" in err[0]

@@ -30,6 +30,7 @@ from core.validation.schema import Schema
 from core.validation.validate import MAX_EXAMPLES, ValidationResult, Violation, _cell, jsonable
 
 TABLE = "preflight_validation_rows"
+REF_TABLE = "preflight_validation_reference_rows"
 _BATCH = 65536
 
 
@@ -53,6 +54,9 @@ class OocValidation:
     conn: object = field(repr=False)
     checks: list = field(default_factory=list, repr=False)  # (violation, _Check | None)
     source: src.SourceView | None = None
+    schema: Schema | None = None
+    schema_diff: dict | None = None
+    reference: src.SourceView | None = None
 
     def write_failures(self, path) -> int:
         path = Path(path)
@@ -241,6 +245,10 @@ def _duplicates(r: _Runner, columns: list, types: dict, threshold: float) -> Non
           where, value)
 
 
+def _types(x: src.Interruptible, table: str) -> dict:
+    return {r[0]: str(r[1]).upper() for r in x.sql(f"DESCRIBE {table}")}
+
+
 def _select_list(x: src.Interruptible, view: src.SourceView) -> str:
     """The source's columns coerced to their kinds, as the in-memory reader does."""
     out = []
@@ -286,27 +294,49 @@ def input_record(path, rows: int, role: str = "data", cancelled=None) -> dict:
     return {"role": role, "path": str(p), "sha256": sha, "size": size, "rows": int(rows), "format": fmt}
 
 
-def validate_file(path, schema: Schema, *, memory_limit=None, kind_overrides=None, progress=None,
-                  cancelled=None) -> OocValidation:
-    """Validate the CSV/Parquet file (or Parquet folder) ``path`` with DuckDB."""
-    if not isinstance(schema, Schema):
+def _load(x: src.Interruptible, view: src.SourceView, table: str) -> None:
+    """Copy the registered file into ``table`` in file order, columns coerced to their kinds."""
+    try:
+        x.sql(f"CREATE TEMP TABLE {table} AS SELECT {_select_list(x, view)} FROM {src.ident(view.view)}")
+    except duckdb.Error as exc:
+        raise InputFileError(view.path, f"cannot be read by the out-of-core engine: "
+                                        f"{str(exc).splitlines()[0]}") from None
+
+
+def validate_file(path, schema: Schema | None = None, *, infer_from=None, memory_limit=None, kind_overrides=None,
+                  progress=None, cancelled=None) -> OocValidation:
+    """Validate the CSV/Parquet file (or Parquet folder) ``path`` with DuckDB, against ``schema`` or
+    against the schema inferred from the table ``infer_from`` (then ``schema_diff`` compares the two)."""
+    from core.validation import ooc_infer
+
+    if (schema is None) == (infer_from is None):
+        raise PreflightError("give either a schema or a reference table to infer one from")
+    if schema is not None and not isinstance(schema, Schema):
         raise PreflightError("validation needs a Schema (see core.validation.schema.load_schema)")
     conn = src.connect(memory_limit)
     try:
         conn.execute("SET preserve_insertion_order = true")  # rowid follows file order
         view = src.register(conn, path, "preflight_validation_source", cancelled=cancelled,
                             kind_overrides=kind_overrides)
-        ds = schema.dataset
-        passes = 2 + len(schema.columns)
+        ref_view = diff = None
+        if infer_from is not None:
+            ref_view = src.register(conn, infer_from, "preflight_validation_reference", cancelled=cancelled,
+                                    kind_overrides=kind_overrides)
+        passes = 3 + (len(schema.columns) if schema is not None else 2 * len(ref_view.columns) + 1)
         with src.Interruptible(conn, cancelled, progress, passes=passes) as x:
-            try:
-                x.sql(f"CREATE TEMP TABLE {TABLE} AS SELECT {_select_list(x, view)} FROM {src.ident(view.view)}")
-            except duckdb.Error as exc:
-                raise InputFileError(path, f"cannot be read by the out-of-core engine: "
-                                           f"{str(exc).splitlines()[0]}") from None
+            _load(x, view, TABLE)
             x.pass_done()
+            if ref_view is not None:
+                _load(x, ref_view, REF_TABLE)
+                x.pass_done()
+                schema, ref_facts = ooc_infer.infer_schema_sql(x, REF_TABLE, ref_view)
+                cur_facts = {n: ooc_infer.column_facts(x, TABLE, n, t, view.kinds.get(n), view.rows)
+                             for n, t in _types(x, TABLE).items()}
+                diff = ooc_infer.schema_diff_sql(x, REF_TABLE, ref_view, ref_facts, TABLE, view, cur_facts)
+                x.pass_done()
+            ds = schema.dataset
             rows = view.rows
-            types = {r[0]: str(r[1]).upper() for r in x.sql(f"DESCRIBE {TABLE}")}
+            types = _types(x, TABLE)
             r = _Runner(x, rows)
             present = set(view.columns)
             required = set(ds.required_columns)
@@ -339,7 +369,8 @@ def validate_file(path, schema: Schema, *, memory_limit=None, kind_overrides=Non
                     r.add(None, "row_count", "high", rows, None, hi, f"the table has {rows} rows; at most {hi} expected")
             x.pass_done()
         violations = tuple(v for v, _ in r.out)
-        return OocValidation(ValidationResult(not violations, rows, violations), conn, r.out, view)
+        return OocValidation(ValidationResult(not violations, rows, violations), conn, r.out, view,
+                             schema=schema, schema_diff=diff, reference=ref_view)
     except BaseException:
         conn.close()
         raise

@@ -67,6 +67,13 @@ def _input_bytes(path) -> int:
         return 0
 
 
+def auto_limit_bytes() -> int:
+    """The on-disk size above which ``auto`` picks DuckDB (the drift engine's constant when it has one)."""
+    from core.data import duckdb_source as dsrc
+
+    return int(getattr(dsrc, "AUTO_THRESHOLD_BYTES", AUTO_DUCKDB_BYTES))
+
+
 def choose_engine(engine: str, data_path, infer_from=None) -> tuple[str, str]:
     """(engine, reason): ``memory`` or ``duckdb`` for a run asked with ``engine``."""
     if engine not in ENGINES:
@@ -75,12 +82,10 @@ def choose_engine(engine: str, data_path, infer_from=None) -> tuple[str, str]:
         return engine, f"--engine {engine} was asked for"
     from core.data import duckdb_source as dsrc
 
-    limit = int(getattr(dsrc, "AUTO_THRESHOLD_BYTES", AUTO_DUCKDB_BYTES))
-    size = _input_bytes(data_path)
+    limit = auto_limit_bytes()
+    size = max(_input_bytes(data_path), _input_bytes(infer_from) if infer_from is not None else 0)
     if size <= limit:
         return "memory", f"the table ({size:,} bytes) is within the {limit:,}-byte limit for the in-memory engine"
-    if infer_from is not None:
-        return "memory", "schema inference from a reference table runs in memory"
     try:
         dsrc.file_format(Path(data_path))
     except PreflightError:
@@ -131,20 +136,20 @@ def _run_duckdb(data_path, schema, infer_from, kind_overrides, schema_source, pr
                 started, reason) -> ValidationRun:
     from core.validation.ooc import input_record, validate_file
 
-    if infer_from is not None:
-        raise PreflightError("schema inference (--infer-from) runs on the in-memory engine only; "
-                             "use --engine memory, or infer a schema once and pass it with --schema")
-    ooc = validate_file(data_path, schema, memory_limit=memory_limit, kind_overrides=kind_overrides,
-                        progress=progress, cancelled=cancelled)
+    ooc = validate_file(data_path, schema, infer_from=infer_from, memory_limit=memory_limit,
+                        kind_overrides=kind_overrides, progress=progress, cancelled=cancelled)
     out = ooc.result.to_dict()
     out["engine"] = {"name": "duckdb", "reason": reason}
     try:
-        record = input_record(data_path, ooc.result.rows, cancelled=cancelled)
+        inputs = [input_record(data_path, ooc.result.rows, cancelled=cancelled)]
+        if infer_from is not None:
+            inputs.append(input_record(infer_from, ooc.reference.rows, "reference", cancelled=cancelled))
+            schema_source = f"inferred from {ooc.reference.path}"
     except BaseException:
         ooc.close()
         raise
-    return ValidationRun(result=out, schema=schema.to_dict(), settings={"schema_source": schema_source},
-                         inputs=(record,), table=None, schema_diff=None, started_utc=started,
+    return ValidationRun(result=out, schema=ooc.schema.to_dict(), settings={"schema_source": schema_source},
+                         inputs=tuple(inputs), table=None, schema_diff=ooc.schema_diff, started_utc=started,
                          finished_utc=utc_now(), validation=ooc.result, ooc=ooc)
 
 
