@@ -71,7 +71,7 @@ def parse_memory(text) -> int:
 def connect(memory_limit: int | None = None, threads: int | None = None,
             temp_directory: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB database bounded by ``memory_limit`` bytes, spilling to disk."""
-    limit = memory_limit or default_memory_limit()
+    limit = max(int(memory_limit or default_memory_limit()), 64 << 20)
     conn = duckdb.connect(":memory:")
     conn.execute(f"SET memory_limit = '{int(limit) // (1 << 20)}MB'")
     conn.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")

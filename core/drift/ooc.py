@@ -122,7 +122,7 @@ def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: d
     col_part = 0.85 if multivariate else 1.0
     summaries: dict = {}
     stats: dict = {}
-    notes = {"reference": [], "current": []}
+    notes = {"reference": {}, "current": {}}
     background = None
     with dsrc.Interruptible(conn, cancelled, progress, passes=len(names)) as q:
         try:
@@ -133,22 +133,43 @@ def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: d
                 background = BackgroundClassifier(ref_s, cur_s, names, kinds, cancelled)
             for i, name in enumerate(names):
                 kind = kinds[name]
-                r = fetch_column(q, ref, name, kind, notes["reference"])
+                r = fetch_column(q, ref, name, kind, notes["reference"].setdefault(name, []))
                 summaries[name] = summarise_column(r, kind, name, "reference")
                 del r
-                c = fetch_column(q, cur, name, kind, notes["current"])
+                c = fetch_column(q, cur, name, kind, notes["current"].setdefault(name, []))
                 stats[name] = analyse_column(name, kind, lambda: summaries[name], c, cancelled)
                 del c
                 check_cancel(cancelled)
                 if progress is not None:
                     progress(col_part * (i + 1) / len(names))
+            for role, view in (("reference", ref), ("current", cur)):
+                _other_column_notes(q, view, kinds, notes[role])
             result = dc._result(names, kinds, stats, method, threshold, drift_share, warnings,
                                 summaries, multivariate, background, col_part, progress, cancelled)
         except BaseException:
             if background is not None:
                 background.stop()
             raise
-    return result, notes
+    return result, {role: [m for c in view.columns for m in notes[role].get(c, [])]
+                    for role, view in (("reference", ref), ("current", cur))}
+
+
+def _other_column_notes(q, view: dsrc.SourceView, kinds: dict, notes: dict) -> None:
+    """The reader's coercion warnings for the columns drift did not fetch (infinities read as
+    missing, values that do not fit the column's kind), so that both engines warn alike."""
+    for name in view.columns:
+        if name in notes:
+            continue
+        kind, dtype = kinds.get(name, view.kinds[name]), view.types[name]
+        if kind in ("text", "categorical"):
+            continue
+        if kind == "numeric" and dtype in ("DOUBLE", "FLOAT", "REAL"):
+            c = dsrc.ident(name)
+            if not q.sql(f"SELECT count(*) FROM {dsrc.ident(view.view)} WHERE isinf({c})")[0][0]:
+                continue
+        elif dtype in dsrc._NUMERIC_TYPES or dtype == "BOOLEAN" or dtype.startswith(("TIMESTAMP", "DATE")):
+            continue
+        fetch_column(q, view, name, kind, notes.setdefault(name, []))
 
 
 __all__ = ["compute_drift_ooc", "sha256_path", "table_info", "ReferenceProfile"]
