@@ -37,6 +37,7 @@ from core.errors import InputFileError, PreflightError, check_cancel
 FORMAT = "preflight-reference-profile"
 FORMAT_VERSION = 1
 ENGINE = "preflight-pandas"
+HEADER_ORDER = ("format", "version", "provenance", "edges", "rows", "content_sha256")
 
 
 # ---------------------------------------------------------------- building
@@ -121,7 +122,9 @@ def content_sha256(doc: dict) -> str:
 def write_profile_file(doc: dict, path) -> str:
     """Write ``doc`` atomically (temporary file, then rename); returns the file's SHA-256."""
     path = Path(path)
-    text = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    head = [k for k in HEADER_ORDER if k in doc]  # the header first, so that a reader can tell it at a glance
+    ordered = {**{k: doc[k] for k in head}, **{k: doc[k] for k in sorted(doc) if k not in head}}
+    text = json.dumps(ordered, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputFileError(path, "cannot write the profile: the folder does not exist")
@@ -137,6 +140,16 @@ def write_profile_file(doc: dict, path) -> str:
 
 
 # ---------------------------------------------------------------- reading
+
+def is_profile_file(path) -> bool:
+    """Whether ``path`` starts like a profile file (its header is written first)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and f'"format": "{FORMAT}"'.encode() in head
+
 
 def read_profile_file(path) -> tuple[dict, str]:
     """Read and check a profile file; returns (document, SHA-256 of the file's bytes).

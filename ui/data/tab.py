@@ -24,6 +24,7 @@ from ui.common.tasks import TaskBar, TaskQueue
 from ui.data import tasks as data_tasks
 from ui.data.inputs import FileBox, InputsPanel
 from ui.data.options import DriftOptions
+from ui.data.profile_reference import ProfileReference
 from ui.data.run_history import RunHistory
 from ui.data.schema_scope import SchemaScope, file_name, same_file
 from ui.data.validation_actions import SCHEMA_NAME, ValidationActions
@@ -34,7 +35,7 @@ from ui.common.dialogs import message_label
 ERROR_STYLE = "color:#cf222e;font-weight:bold"
 
 
-class DataTab(ValidationActions, QWidget):
+class DataTab(ProfileReference, ValidationActions, QWidget):
     title = "Data"
 
     def __init__(self, context, parent=None):
@@ -165,7 +166,7 @@ class DataTab(ValidationActions, QWidget):
         self.options.run_button.setEnabled(ref_ok and cur_ok and not busy)
         self.options.run_button.setToolTip("" if ref_ok and cur_ok else
                                            "Choose a readable reference and current data file first")
-        self.validation.infer_button.setEnabled(ref_ok and not busy)
+        self.validation.infer_button.setEnabled(ref_ok and self.ref_profile is None and not busy)
         fits, why = self.schema_verdict()
         self.validation.show_scope(why if cur_ok else "")
         self.validation.validate_button.setEnabled(cur_ok and fits and not busy)
@@ -203,6 +204,8 @@ class DataTab(ValidationActions, QWidget):
         self.unreadable[role] = ""
         self.validation.show_diff(None)
         self._clear_stale_results()
+        if role == "reference" and self.load_profile(path):  # a reference profile file, not a table
+            return
         self.run_task(f"Reading {Path(path).name}", data_tasks.preview_input, path,
                       on_result=lambda r: self._preview_done(role, path, *r),
                       error_title=f"Cannot read the {role} file", replace=f"preview:{role}")
@@ -309,6 +312,9 @@ class DataTab(ValidationActions, QWidget):
             settings = self.drift_settings()
         except PreflightError as exc:
             self.show_error("Cannot run drift", str(exc))
+            return
+        if self.ref_profile is not None:
+            self.run_drift_on_profile(settings)
             return
         self.run_task("Computing drift", run_drift, self.reference_path, self.current_path, settings,
                       on_result=self._drift_done, error_title="Drift failed")
