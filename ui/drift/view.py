@@ -223,6 +223,12 @@ class DriftView(QWidget):
                      f"{html.escape(_file_name(cur))} ({_rows(cur)}) · "
                      f"method {html.escape(method_label(result.get('method')))}"
                      f"{' · ' + html.escape(origin) if origin else ''}</span>")
+        if result.get("engine"):
+            engine = {"duckdb": "out of core (DuckDB)", "memory": "in memory"}.get(result["engine"],
+                                                                                 str(result["engine"]))
+            files += (f"<br><span style='color:#57606a'>Engine: {html.escape(engine)}"
+                      f"{' · ' + html.escape(str(result.get('engine_reason'))) if result.get('engine_reason') else ''}"
+                      "</span>")
         self.summary.setText(
             f"{flag} &nbsp; {len(drifted)} of {len(analysed)} analysed columns drifted "
             f"(share {100 * result.get('drifted_share', 0):.0f}%, threshold "
@@ -242,6 +248,8 @@ class DriftView(QWidget):
         top = ", ".join(f"{html.escape(str(f['name']))} ({f['importance']:.3f})"
                         for f in mv.get("top_features", []) if f.get("importance", 0) > 0)
         features = f" · columns that tell them apart most: {top}" if top else ""
+        if mv.get("sample"):
+            features += f"<br><span style='color:#57606a'>{html.escape(str(mv['sample']))}</span>"
         warned = result.get("multivariate_warning", mv.get("drifted"))
         if warned:
             rule = ("the per-column rule also found dataset drift" if result.get("dataset_drift")
