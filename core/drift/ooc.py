@@ -29,7 +29,7 @@ from core.data import duckdb_source as dsrc
 from core.data.kinds import coerce_column
 from core.drift import compute as dc
 from core.drift.columns import analyse_column
-from core.drift.profile import ReferenceProfile, check_kinds, summarise_column
+from core.drift.profile import ReferenceProfile, check_kinds, summarise_column, summary_entry
 from core.errors import Cancelled, InputFileError, PreflightError, check_cancel
 
 CLASSIFIER_ROWS = 20_000
@@ -113,6 +113,8 @@ def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: d
     """:func:`core.drift.compute.compute_drift` over two registered views, column by column.
 
     Returns ``(DriftResult, notes)``; ``notes`` are the reader-style coercion warnings per table.
+    The result's ``reference_summaries`` hold each column's stored profile entry
+    (:func:`core.drift.profile.summary_entry`), not its values.
     """
     check_kinds(kinds)
     threshold = dc._validate(method, threshold, drift_share)
@@ -134,11 +136,14 @@ def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: d
             for i, name in enumerate(names):
                 kind = kinds[name]
                 r = fetch_column(q, ref, name, kind, notes["reference"].setdefault(name, []))
-                summaries[name] = summarise_column(r, kind, name, "reference")
+                ref_summary = summarise_column(r, kind, name, "reference")
                 del r
                 c = fetch_column(q, cur, name, kind, notes["current"].setdefault(name, []))
-                stats[name] = analyse_column(name, kind, lambda: summaries[name], c, cancelled)
+                stats[name] = analyse_column(name, kind, lambda: ref_summary, c, cancelled)
                 del c
+                # keep the stored profile form (edges, counts, moments, sketch), not every value
+                summaries[name] = summary_entry(kind, ref_summary)
+                del ref_summary
                 check_cancel(cancelled)
                 if progress is not None:
                     progress(col_part * (i + 1) / len(names))

@@ -77,7 +77,7 @@ def run_out_of_core(reference_path, current_path, settings, overrides, want_prof
                     cancelled, memory_limit):
     """Drift of two table files by the out-of-core engine: (result JSON, inputs, profile)."""
     from core.drift.ooc import compute_drift_ooc, sha256_path, table_info
-    from core.drift.profile import profile_from_summaries
+    from core.drift.profile import ReferenceProfile
     from core.drift.run import classifier_warning
 
     conn = dsrc.connect(memory_limit)
@@ -113,7 +113,8 @@ def run_out_of_core(reference_path, current_path, settings, overrides, want_prof
                    for role, i in (("reference", ref_info), ("current", cur_info)))
     prof = None
     if want_profile:
-        prof = profile_from_summaries(result.reference_summaries, kinds, ref.rows).to_dict()
+        prof = ReferenceProfile(columns={n: {"kind": kinds[n], **e} for n, e in result.reference_summaries.items()},
+                                rows=ref.rows).to_dict()
         prof["source"] = {"path": ref_info["path"], "sha256": ref_info["sha256"]}
     return out, inputs, prof
 
