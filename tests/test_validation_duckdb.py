@@ -272,3 +272,21 @@ def test_bad_memory_limit_is_one_error_line(tmp_path, capsys):
                      "--memory-limit", "lots"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "lots" in err[0]
+
+
+def test_patterns_outside_duckdbs_regex_syntax_are_a_clear_error(tmp_path):
+    from core.errors import PreflightError
+
+    data = _write(pd.DataFrame({"code": ["A1", "B2"]}), tmp_path, "parquet")
+    schema = {"code": {"pattern": r"(?=A)\w\d"}}  # a look-ahead: Python's re has it, DuckDB's RE2 does not
+    assert run_validation(data, schema=Schema.from_dict(schema), engine="memory").result["violations"]
+    with pytest.raises(PreflightError, match=r"column 'code': the pattern check cannot run"):
+        run_validation(data, schema=Schema.from_dict(schema), engine="duckdb")
+
+
+@pytest.mark.parametrize("pattern", [r"\d+", r"\w+", r"[\d\w]+-\s?x", r"[]a\d]+", r"\W\S", r"\.\d"])
+def test_unicode_classes_in_patterns_match_as_in_python(tmp_path, pattern):
+    values = ["١٢", "é_1", "a١-\u00a0x", "]a5", "é", "-é", ".5", ".٥", "12", "ab-\tx", "x y"]
+    path = _write(pd.DataFrame({"c": values}), tmp_path, "parquet")
+    (mem, _), (ooc, _) = both(path, {"c": {"pattern": pattern}})
+    _close(mem, ooc)

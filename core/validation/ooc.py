@@ -6,10 +6,13 @@ check is a ``count`` plus the first :data:`~core.validation.validate.MAX_EXAMPLE
 the full failure table is streamed from DuckDB in batches (:meth:`OocValidation.write_failures`).
 Counts, fractions, severities and messages follow :mod:`core.validation.checks`.
 
-Known differences from the in-memory engine: text parsed as a date uses DuckDB's ISO-style cast
-(the in-memory engine also guesses other formats); ``pattern`` uses DuckDB's RE2 syntax, which has
-no look-arounds or back-references and whose ``\\d``/``\\w`` match ASCII only; the text of a
-non-whole float (for ``allowed``, ``pattern`` and length checks) is DuckDB's shortest rendering.
+Known differences from the in-memory engine: dates written as text are parsed by DuckDB's ISO-style
+cast (the in-memory engine also guesses other formats, such as 03/04/2024); ``pattern`` runs
+on DuckDB's RE2, which rejects look-arounds and back-references (a clear error names the column) and
+whose ``\\b`` is ASCII-only (``\\d``, ``\\w`` and ``\\s`` are rewritten to match Python's Unicode
+classes, see :func:`core.validation.ooc_sql.re2_pattern`); the text of a non-whole float (for
+``allowed``, ``pattern`` and length checks) is DuckDB's shortest rendering; the reader's warnings
+(values read as missing, constant columns) are not repeated.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from core.validation.validate import MAX_EXAMPLES, ValidationResult, Violation, 
 
 TABLE = "preflight_validation_rows"
 REF_TABLE = "preflight_validation_reference_rows"
+DUP_TABLE = "preflight_validation_repeats"
 _BATCH = 65536
 
 
@@ -169,7 +173,7 @@ def _column(r: _Runner, name: str, spec, dtype: str, kind: str | None) -> None:
                       "are not among the allowed values"))
     if spec.pattern is not None:
         rules.append(("pattern", "medium",
-                      f"({valid} AND NOT coalesce(regexp_full_match({text}, {q.literal(spec.pattern)}), false))",
+                      f"({valid} AND NOT coalesce(regexp_full_match({text}, {q.literal(q.re2_pattern(spec.pattern))}), false))",
                       f"do not match the pattern {spec.pattern!r}"))
     if spec.min_length is not None or spec.max_length is not None:
         parts = ([f"length({text}) < {int(spec.min_length)}"] if spec.min_length is not None else []) + \
@@ -237,9 +241,11 @@ def _duplicates(r: _Runner, columns: list, types: dict, threshold: float) -> Non
     frac = count / rows
     if frac <= threshold + EPS:
         return
-    inner = f"SELECT rowid AS rid, min(rowid) OVER (PARTITION BY {part}) AS first FROM {TABLE}"
-    where = f"rowid IN (SELECT rid FROM ({inner}) WHERE rid > first)"
-    value = (f"'same as row ' || CAST((SELECT first FROM ({inner}) WHERE rid = {TABLE}.rowid) + 1 AS VARCHAR)")
+    # each repeat with the first row of its group, kept for the examples and the failure table
+    r.x.sql(f"CREATE TEMP TABLE {DUP_TABLE} AS SELECT rid, first FROM (SELECT rowid AS rid, "
+            f"min(rowid) OVER (PARTITION BY {part}) AS first FROM {TABLE}) WHERE rid > first")
+    where = f"rowid IN (SELECT rid FROM {DUP_TABLE})"
+    value = f"'same as row ' || CAST((SELECT first FROM {DUP_TABLE} WHERE rid = {TABLE}.rowid) + 1 AS VARCHAR)"
     r.add(None, "duplicate_rows", "medium", count, frac, threshold,
           f"{count} of {rows} rows ({100 * frac:.4g}%) repeat an earlier row; at most {100 * threshold:.4g}% may",
           where, value)

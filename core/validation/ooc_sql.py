@@ -127,3 +127,40 @@ def coerced(c: str, dtype: str, kind: str | None, whole: bool = False) -> str:
     if kind == "text" and fam == "number":
         return f"CAST({c} AS VARCHAR)"
     return c
+
+
+_SPACE = r"\t\n\v\f\r\x1c-\x1f\x85\p{Z}"  # what str.isspace() accepts
+_OUTSIDE = {"d": r"\p{Nd}", "D": r"\P{Nd}", "w": r"[\p{L}\p{N}_]", "W": r"[^\p{L}\p{N}_]",
+            "s": f"[{_SPACE}]", "S": f"[^{_SPACE}]"}
+_INSIDE = {"d": r"\p{Nd}", "w": r"\p{L}\p{N}_", "s": _SPACE}
+
+
+def re2_pattern(pattern: str) -> str:
+    """A Python ``re`` pattern for DuckDB's RE2, with ``\\d``, ``\\w`` and ``\\s`` matching Unicode
+    digits, word characters and white space as Python's do (RE2's match ASCII only).  Negated
+    classes inside brackets (``[\\D]``) and ``\\b`` keep RE2's ASCII meaning."""
+    out, i, in_class, n = [], 0, False, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            table = _INSIDE if in_class else _OUTSIDE
+            out.append(table.get(nxt, ch + nxt))
+            i += 2
+            continue
+        if not in_class and ch == "[":
+            in_class = True
+            out.append(ch)
+            i += 1
+            if i < n and pattern[i] == "^":
+                out.append("^")
+                i += 1
+            if i < n and pattern[i] == "]":  # a leading ] is a literal
+                out.append("\\]")
+                i += 1
+            continue
+        if in_class and ch == "]":
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)

@@ -7,6 +7,8 @@ loading and saving a schema file are quick and happen here.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
                                QPushButton, QSplitter, QStyledItemDelegate, QVBoxLayout, QWidget)
@@ -34,6 +36,16 @@ class TypeDelegate(QStyledItemDelegate):
     def setModelData(self, editor, model, index):
         model.setData(index, editor.currentText(), Qt.EditRole)
 
+
+
+ENGINE_NAMES = {"memory": "in memory (pandas)", "duckdb": "DuckDB, out of core"}
+
+
+def engine_text(engine: dict) -> str:
+    """Which validation engine ran and why, for the verdict line."""
+    name = ENGINE_NAMES.get(engine.get("name"), str(engine.get("name")))
+    reason = engine.get("reason")
+    return f"Engine: {name}" + (f" ({reason})" if reason else "")
 
 
 def _title(text: str) -> QLabel:
@@ -269,6 +281,9 @@ class ValidationView(QWidget):
             self.verdict.setText(f"<b style='color:#cf222e'>FAILED</b>: {len(violations)} violation"
                                  f"{'s' if len(violations) != 1 else ''} ({crit} critical) in {result['rows']:,} rows"
                                  + (f" · {origin}" if origin else ""))
+        engine = (result or {}).get("engine")
+        if isinstance(engine, dict) and engine.get("name"):
+            self.verdict.setText(self.verdict.text() + "<br>" + html.escape(engine_text(engine)))
         if result is not None and result.get("schema_diff") is not None:
             self.show_diff(result["schema_diff"], "stored with the run")
         if violations:
