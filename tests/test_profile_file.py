@@ -12,7 +12,8 @@ from core.drift.profile import ReferenceProfile
 from core.drift.profile_merge import chan_combine, merge_profiles
 from core.errors import InputFileError
 
-KINDS = {"x": "numeric", "t": "numeric", "k": "numeric", "c": "categorical", "b": "boolean", "s": "numeric"}
+KINDS = {"x": "numeric", "t": "numeric", "k": "numeric", "c": "categorical", "b": "boolean", "s": "numeric",
+         "d": "datetime"}
 
 
 def _table(n=21_000, seed=3, shift=0.0):
@@ -27,6 +28,7 @@ def _table(n=21_000, seed=3, shift=0.0):
         "c": rng.choice(["a", "b", "c", None], size=n, p=[0.5, 0.3, 0.15, 0.05]),
         "b": rng.random(n) < 0.3,
         "s": np.where(rng.random(n) < 0.8, rng.normal(size=n), np.nan)[:n],
+        "d": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 86400 * 90, n), unit="s"),
     })
 
 
@@ -51,6 +53,9 @@ def test_merged_partitions_equal_the_whole(k):
         for key in ("count", "missing", "infinite", "bin_counts", "deciles", "categories", "other_count", "min",
                     "max"):
             assert m.get(key) == w.get(key), (name, key)
+        if w["kind"] == "datetime":
+            assert m["mean"] == pytest.approx(w["mean"], rel=1e-12)
+            assert m["m2"] == pytest.approx(w["m2"], rel=1e-12)
         if w["kind"] == "numeric":
             values = df[name].to_numpy(dtype=float)
             values = values[np.isfinite(values)]
@@ -104,6 +109,21 @@ def test_small_parts_merge_into_an_exact_values_sketch():
     assert merged["columns"]["k"]["unique"] == whole["columns"]["k"]["unique"] == 4
 
 
+def test_a_part_without_values_in_a_column_merges():
+    df = _table(n=3000)
+    df.loc[df.index % 3 == 0, "s"] = np.nan  # the first part has no value in "s"
+    whole = _doc(df)
+    docs = [(_doc(p, edges_from=whole), f"p{i}.json") for i, p in enumerate(_parts(df, 3))]
+    assert docs[0][0]["columns"]["s"]["count"] == 0
+    merged = merge_profiles(docs)["columns"]["s"]
+    assert merged["bin_counts"] == whole["columns"]["s"]["bin_counts"]
+    assert merged["mean"] == pytest.approx(whole["columns"]["s"]["mean"], rel=1e-12)
+    other = json.loads(json.dumps(docs[2][0]))
+    other["columns"]["s"]["deciles"] = [v + 1e-9 for v in other["columns"]["s"]["deciles"]]
+    with pytest.raises(InputFileError, match=r"p2\.json: column 's' has other bin edges than in p1\.json"):
+        merge_profiles(docs[:2] + [(other, "p2.json")])
+
+
 def test_chan_combine_matches_two_pass():
     rng = np.random.default_rng(0)
     a, b = rng.normal(5, 2, 1000), rng.normal(-3, 7, 37)
@@ -118,7 +138,7 @@ def test_chan_combine_matches_two_pass():
 def test_parts_with_their_own_edges_do_not_merge():
     df = _table(n=3000)
     a, b = (_doc(p) for p in _parts(df, 2))
-    with pytest.raises(InputFileError, match=r"b\.json: column '(x|t|s)' has other bin edges"):
+    with pytest.raises(InputFileError, match=r"b\.json: column '(x|t|s|d)' has other bin edges"):
         merge_profiles([(a, "a.json"), (b, "b.json")])
 
 

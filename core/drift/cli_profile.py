@@ -178,7 +178,8 @@ def cmd_drift_profile_file(args) -> int:
             share = float(stored) if stored is not None else None
         run = drift_with_profile_file(args.files[0], args.reference_profile_file, overrides=overrides,
                                       columns=columns, method=args.method, threshold=args.threshold,
-                                      drift_share=share, multivariate=not args.no_multivariate)
+                                      drift_share=share, multivariate=not args.no_multivariate,
+                                      engine=getattr(args, "engine", None))
         run_id = drift_run.record_drift(store, run) if store is not None else None
     if args.json:
         emit_json(run.result)
@@ -188,7 +189,7 @@ def cmd_drift_profile_file(args) -> int:
 
 
 def drift_with_profile_file(current, profile_path, *, overrides=None, columns=None, method="auto",
-                            threshold=None, drift_share=None, multivariate=True,
+                            threshold=None, drift_share=None, multivariate=True, engine=None,
                             progress=None, cancelled=None):
     """Drift of ``current`` against a profile file, after checking the file against the table's columns."""
     from core.data.tables import read_table
@@ -202,8 +203,9 @@ def drift_with_profile_file(current, profile_path, *, overrides=None, columns=No
                                        kind_overrides=dict(overrides or {}),
                                        drift_share=0.5 if drift_share is None else drift_share,
                                        multivariate=multivariate)
+    more = {"engine": engine} if engine else {}  # the engine choice says what a profile can run on
     run = drift_run.run_drift(None, current, settings, reference_profile=profile_for_store(doc, profile_path, sha),
-                              progress=progress, cancelled=cancelled)
+                              progress=progress, cancelled=cancelled, **more)
     run.result["reference"]["profile"] = source_of(doc, profile_path, sha)
     return run
 

@@ -27,7 +27,8 @@ def merge_profiles(docs: list[tuple[dict, str]]) -> dict:
     if not docs:
         raise InputFileError("(no files)", "profile merge needs at least one profile")
     first, first_path = docs[0]
-    for doc, path in docs[1:]:
+    edges: dict[str, tuple] = {}  # column -> (edges, file) of the first part with values in it
+    for doc, path in docs:
         if set(doc["columns"]) != set(first["columns"]):
             extra = sorted(set(doc["columns"]) ^ set(first["columns"]))[0]
             raise InputFileError(path, f"column '{extra}' is in only one of this profile and {first_path}")
@@ -36,9 +37,11 @@ def merge_profiles(docs: list[tuple[dict, str]]) -> dict:
             if col["kind"] != ref["kind"]:
                 raise InputFileError(path, f"column '{name}' is {col['kind']} here but {ref['kind']} in "
                                            f"{first_path}")
-            if col["kind"] in NUMERIC_KINDS and col["count"] and ref["count"] and \
-                    col["deciles"] != ref["deciles"]:
-                raise InputFileError(path, f"column '{name}' has other bin edges than in {first_path}; build "
+            if col["kind"] not in NUMERIC_KINDS or not col["count"]:
+                continue
+            seen = edges.setdefault(name, (col["deciles"], path))
+            if col["deciles"] != seen[0]:
+                raise InputFileError(path, f"column '{name}' has other bin edges than in {seen[1]}; build "
                                            f"the parts with the same edges (profile DATA --edges-from)")
     columns = {}
     for name in first["columns"]:
