@@ -24,6 +24,10 @@ a ``"quantiles"`` sketch the reference is rebuilt by interpolating the
 quantile function at one plotting position per reference value (at most
 5,000,000), so those two are close approximations (typically within 1%) and
 drift says so.
+
+The portable, versioned file form of a profile (header, provenance, exact moments for merging, the
+content SHA-256) is :mod:`core.drift.profile_file`; merging profiles of partitions is
+:mod:`core.drift.profile_merge`.
 """
 
 from __future__ import annotations
