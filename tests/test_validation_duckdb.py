@@ -242,7 +242,7 @@ def test_cli_engines_give_the_same_json_and_failure_csv(tmp_path, capsys):
         got[engine] = (result.pop("engine"), result, failures.read_bytes())
     assert got["memory"][1] == got["duckdb"][1] and got["memory"][2] == got["duckdb"][2]
     assert got["duckdb"][0]["name"] == "duckdb" and "--engine duckdb" in got["duckdb"][0]["reason"]
-    assert got["auto"][0]["name"] == "memory" and "limit" in got["auto"][0]["reason"]
+    assert got["auto"][0]["name"] == "memory" and "within the memory limit" in got["auto"][0]["reason"]
     assert b"'=cmd" in got["duckdb"][2] and b"same as row 2" in got["duckdb"][2]
 
 
@@ -253,10 +253,10 @@ def test_auto_switches_to_duckdb_above_the_size_limit(tmp_path, monkeypatch):
     schema = Schema.from_dict({"a": {"type": "numeric", "range": [0, 10], "max_out_of_range_fraction": 0.0}})
     small = run_validation(data, schema=schema)
     assert small.result["engine"]["name"] == "memory"
-    monkeypatch.setattr(vrun, "auto_limit_bytes", lambda: 10)
+    monkeypatch.setattr(vrun, "auto_limit_bytes", lambda limit=None: 10)
     big = run_validation(data, schema=schema)
     try:
-        assert big.result["engine"]["name"] == "duckdb" and "above" in big.result["engine"]["reason"]
+        assert big.result["engine"]["name"] == "duckdb" and "over the memory limit" in big.result["engine"]["reason"]
         assert big.result["violations"] == small.result["violations"]
     finally:
         big.close()
@@ -290,3 +290,19 @@ def test_unicode_classes_in_patterns_match_as_in_python(tmp_path, pattern):
     path = _write(pd.DataFrame({"c": values}), tmp_path, "parquet")
     (mem, _), (ooc, _) = both(path, {"c": {"pattern": pattern}})
     _close(mem, ooc)
+
+
+def test_auto_reads_a_parquet_folder_with_duckdb(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    pd.DataFrame({"a": [1.0, 2.0]}).to_parquet(folder / "part-0.parquet", index=False)
+    pd.DataFrame({"a": [3.0, 40.0]}).to_parquet(folder / "part-1.parquet", index=False)
+    schema = Schema.from_dict({"a": {"type": "numeric", "range": [0, 10], "max_out_of_range_fraction": 0}})
+    run = run_validation(folder, schema=schema)
+    try:
+        assert run.result["engine"]["name"] == "duckdb" and "folder" in run.result["engine"]["reason"]
+        (v,) = run.result["violations"]
+        assert v["count"] == 1 and v["examples"] == [{"row": 4, "value": 40.0}]
+        assert run.inputs[0]["format"] == "parquet-folder" and run.inputs[0]["rows"] == 4
+    finally:
+        run.close()

@@ -18,9 +18,9 @@ from core.validation.schema import Schema
 from core.validation.validate import ValidationResult, validate, write_failures_csv
 
 ENGINES = ("auto", "memory", "duckdb")
-# "auto" validates a file on DuckDB when it is larger than this on disk (the in-memory engine needs
-# several times a table's file size); the drift engine's constant is used when it defines one
-AUTO_DUCKDB_BYTES = 256 << 20
+#: measured (benchmarks/validation_engines.py): validating a loaded table takes about 5.5 times its
+#: uncompressed size (853 MB for 148 MB of Parquet data, 3.9 GB for 739 MB)
+FOOTPRINT_FACTOR = 5.5
 
 
 @dataclass(frozen=True)
@@ -57,40 +57,61 @@ class ValidationRun:
             self.ooc.close()
 
 
-def _input_bytes(path) -> int:
+def data_bytes(path) -> int | None:
+    """Uncompressed data size of a CSV/Parquet file or Parquet folder: a Parquet file's column-chunk
+    sizes from its metadata, a CSV file's size (four times it when gzipped); None for other formats."""
     p = Path(path)
     try:
         if p.is_dir():
-            return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
-        return p.stat().st_size
-    except OSError:
-        return 0
+            return sum(data_bytes(f) or 0 for f in p.rglob("*.parquet"))
+        name = p.name.lower()
+        if name.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+            meta = pq.ParquetFile(p).metadata
+            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if name.endswith((".csv", ".tsv", ".txt")):
+            return p.stat().st_size
+        if name.endswith((".csv.gz", ".tsv.gz")):
+            return 4 * p.stat().st_size
+    except Exception:  # noqa: BLE001 - unreadable here: the engine that reads it says why
+        return None
+    return None
 
 
-def auto_limit_bytes() -> int:
-    """The on-disk size above which ``auto`` picks DuckDB (the drift engine's constant when it has one)."""
+def auto_limit_bytes(memory_limit=None) -> int:
+    """The memory an in-memory validation may take before ``auto`` picks DuckDB: the memory limit
+    (by default half the RAM, at most 4 GB), as for drift."""
     from core.data import duckdb_source as dsrc
 
-    return int(getattr(dsrc, "AUTO_THRESHOLD_BYTES", AUTO_DUCKDB_BYTES))
+    return int(memory_limit or dsrc.default_memory_limit())
 
 
-def choose_engine(engine: str, data_path, infer_from=None) -> tuple[str, str]:
-    """(engine, reason): ``memory`` or ``duckdb`` for a run asked with ``engine``."""
+def _human(n: float) -> str:
+    return f"{n / (1 << 30):.2f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
+
+
+def choose_engine(engine: str, data_path, infer_from=None, memory_limit=None) -> tuple[str, str]:
+    """(engine, reason): ``memory`` or ``duckdb`` for a run asked with ``engine``.
+
+    ``auto`` keeps the in-memory engine unless the tables would not fit: their estimated footprint,
+    :data:`FOOTPRINT_FACTOR` times their uncompressed data size, exceeds the memory limit.  A folder
+    of Parquet files always goes to DuckDB (the in-memory reader takes single files)."""
     if engine not in ENGINES:
         raise PreflightError(f"unknown engine {engine!r} (use one of: {', '.join(ENGINES)})")
     if engine != "auto":
         return engine, f"--engine {engine} was asked for"
-    from core.data import duckdb_source as dsrc
-
-    limit = auto_limit_bytes()
-    size = max(_input_bytes(data_path), _input_bytes(infer_from) if infer_from is not None else 0)
-    if size <= limit:
-        return "memory", f"the table ({size:,} bytes) is within the {limit:,}-byte limit for the in-memory engine"
-    try:
-        dsrc.file_format(Path(data_path))
-    except PreflightError:
-        return "memory", "the out-of-core engine reads only CSV and Parquet"
-    return "duckdb", f"the table ({size:,} bytes) is above the {limit:,}-byte limit for the in-memory engine"
+    paths = [data_path] + ([infer_from] if infer_from is not None else [])
+    if any(Path(p).is_dir() for p in paths):
+        return "duckdb", "auto: a table is a folder of Parquet files, which only the out-of-core engine reads"
+    sizes = [data_bytes(p) for p in paths]
+    if None in sizes:
+        return "memory", "auto: a table is not CSV or Parquet, which the out-of-core engine needs"
+    need, limit = FOOTPRINT_FACTOR * sum(sizes), auto_limit_bytes(memory_limit)
+    if need > limit:
+        return "duckdb", (f"auto: the tables would take about {_human(need)} in memory, over the "
+                          f"memory limit of {_human(limit)}")
+    return "memory", (f"auto: the tables take about {_human(need)} in memory, within the memory "
+                      f"limit of {_human(limit)}")
 
 
 def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, kind_overrides: dict | None = None,
@@ -105,7 +126,7 @@ def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, 
     started = utc_now()
     if (schema is None) == (infer_from is None):
         raise PreflightError("give either a schema or a reference table to infer one from")
-    name, reason = choose_engine(engine, data_path, infer_from)
+    name, reason = choose_engine(engine, data_path, infer_from, memory_limit)
     if name == "duckdb":
         return _run_duckdb(data_path, schema, infer_from, kind_overrides, schema_source, progress, cancelled,
                            memory_limit, started, reason)
