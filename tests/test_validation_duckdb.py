@@ -306,3 +306,15 @@ def test_auto_reads_a_parquet_folder_with_duckdb(tmp_path):
         assert run.inputs[0]["format"] == "parquet-folder" and run.inputs[0]["rows"] == 4
     finally:
         run.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_dates_with_utc_offsets_are_instants_in_utc(tmp_path, fmt):
+    values = ["2024-01-01T00:00:00+02:00", "2024-01-02T00:00:00+02:00", "2023-06-01T01:00:00+02:00", None] * 8
+    path = _write(pd.DataFrame({"c": values, "t": values}), tmp_path, fmt)
+    schema = {"c": {"type": "datetime", "range": ["2023-06-01", None], "monotonic": True},
+              "t": {"type": "datetime", "range": [None, "2024-01-01T00:00:00+00:00"]}}
+    (mem, _), (ooc, _) = both(path, schema)
+    _close(mem, ooc)
+    (rng, *_rest) = ooc["violations"]
+    assert rng["examples"][0] == {"row": 3, "value": "2023-05-31T23:00:00+00:00"}

@@ -119,7 +119,8 @@ def _column(r: _Runner, name: str, spec, dtype: str, kind: str | None) -> None:
     c = q.quote(name)
     fam = q.family(dtype)
     m = q.missing_expr(c, fam, dtype)
-    value, bad = q.typed(c, fam, spec.type, m)
+    tz = spec.type == "datetime" and fam == "text" and _has_offsets(r.x, TABLE, c)
+    value, bad = q.typed(c, fam, spec.type, m, tz)
     valid = f"(NOT {m} AND NOT {bad})"
     n_bad, n_missing = r.one(f"SELECT count(*) FILTER (WHERE {bad}), count(*) FILTER (WHERE {m}) FROM {TABLE}")
     if n_bad:
@@ -251,6 +252,11 @@ def _duplicates(r: _Runner, columns: list, types: dict, threshold: float) -> Non
           where, value)
 
 
+def _has_offsets(x: src.Interruptible, table: str, c: str) -> bool:
+    return bool(x.sql(f"SELECT coalesce(bool_or(regexp_matches({c}, {q.literal(q.OFFSET_RE)})), false) "
+                      f"FROM {table}")[0][0])
+
+
 def _types(x: src.Interruptible, table: str) -> dict:
     return {r[0]: str(r[1]).upper() for r in x.sql(f"DESCRIBE {table}")}
 
@@ -264,7 +270,8 @@ def _select_list(x: src.Interruptible, view: src.SourceView) -> str:
         if kind == "categorical" and dtype.upper() in q.FLOAT_TYPES:
             whole = bool(x.sql(f"SELECT coalesce(bool_and({c} = floor({c}) AND abs({c}) <= 9007199254740992.0), "
                                f"true) FROM {src.ident(view.view)} WHERE isfinite({c})")[0][0])
-        out.append(f"{q.coerced(c, dtype, kind, whole)} AS {c}")
+        tz = kind == "datetime" and q.family(dtype) == "text" and _has_offsets(x, src.ident(view.view), c)
+        out.append(f"{q.coerced(c, dtype, kind, whole, tz)} AS {c}")
     return ", ".join(out)
 
 
@@ -322,6 +329,7 @@ def validate_file(path, schema: Schema | None = None, *, infer_from=None, memory
     conn = src.connect(memory_limit)
     try:
         conn.execute("SET preserve_insertion_order = true")  # rowid follows file order
+        conn.execute("SET TimeZone = 'UTC'")  # instants with UTC offsets are shown in UTC, as the reader does
         view = src.register(conn, path, "preflight_validation_source", cancelled=cancelled,
                             kind_overrides=kind_overrides)
         ref_view = diff = None

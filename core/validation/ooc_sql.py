@@ -51,8 +51,17 @@ def _tokens(tokens) -> str:
     return ", ".join(literal(t) for t in sorted(tokens))
 
 
-def typed(c: str, fam: str, ctype: str | None, m: str) -> tuple[str | None, str]:
-    """(value expression or None, mismatch expression) for the declared type ``ctype``."""
+OFFSET_RE = r"(Z|z|[+-]\d{2}:?\d{2})\s*$"  # a date/time text ending in a UTC offset
+
+
+def _cast_time(c: str, tz: bool) -> str:
+    """Text as a timestamp; with ``tz`` (the texts carry UTC offsets) an instant shown in UTC."""
+    return f"TRY_CAST({c} AS TIMESTAMPTZ)" if tz else f"TRY_CAST({c} AS TIMESTAMP)"
+
+
+def typed(c: str, fam: str, ctype: str | None, m: str, tz: bool = False) -> tuple[str | None, str]:
+    """(value expression or None, mismatch expression) for the declared type ``ctype``; ``tz``: text
+    dates carry UTC offsets."""
     if ctype in ("numeric", "integer"):
         if fam == "number":
             value, bad = f"CAST({c} AS DOUBLE)", "false"
@@ -83,7 +92,7 @@ def typed(c: str, fam: str, ctype: str | None, m: str) -> tuple[str | None, str]
         if fam == "time":
             return f"CAST({c} AS TIMESTAMP)", "false"
         if fam == "text":
-            value = f"(CASE WHEN {m} THEN NULL ELSE TRY_CAST({c} AS TIMESTAMP) END)"
+            value = f"(CASE WHEN {m} THEN NULL ELSE CAST({_cast_time(c, tz)} AS TIMESTAMP) END)"
             return value, f"(NOT {m} AND {value} IS NULL)"
         return "CAST(NULL AS TIMESTAMP)", f"(NOT {m})"
     return None, "false"
@@ -100,18 +109,19 @@ def text_expr(c: str, fam: str) -> str:
     return f"CAST({c} AS VARCHAR)"
 
 
-def coerced(c: str, dtype: str, kind: str | None, whole: bool = False) -> str:
+def coerced(c: str, dtype: str, kind: str | None, whole: bool = False, tz: bool = False) -> str:
     """The column as the table reader hands it to validation once it has its kind
     (:func:`core.data.kinds.coerce_column`): text of a numeric column parsed (what does not parse is
     missing), infinities of numeric and categorical columns missing, true/false words of a boolean
     column, dates as timestamps, whole-number categories as integers (``whole``: every finite value
-    of the column is a whole number of at most 2**53)."""
+    of the column is a whole number of at most 2**53; ``tz``: its date texts carry UTC offsets, read
+    as instants in UTC as the reader does)."""
     from core.data.kinds import _FALSE_LOOSE, _TRUE_LOOSE
 
     fam = family(dtype)
     t = dtype.upper()
-    if fam == "time":
-        return f"CAST({c} AS TIMESTAMP)"
+    if fam == "time":  # instants (WITH TIME ZONE) stay instants, shown in UTC
+        return c if "ZONE" in t else f"CAST({c} AS TIMESTAMP)"
     if kind == "numeric" and fam == "text":
         parsed = f"TRY_CAST(trim({c}) AS DOUBLE)"
         return f"(CASE WHEN isinf({parsed}) THEN NULL ELSE {parsed} END)"
@@ -123,7 +133,7 @@ def coerced(c: str, dtype: str, kind: str | None, whole: bool = False) -> str:
         return (f"(CASE WHEN {key} IN ({_tokens(_TRUE_LOOSE)}) THEN true "
                 f"WHEN {key} IN ({_tokens(_FALSE_LOOSE)}) THEN false END)")
     if kind == "datetime" and fam == "text":
-        return f"TRY_CAST({c} AS TIMESTAMP)"
+        return _cast_time(c, tz)
     if kind == "text" and fam == "number":
         return f"CAST({c} AS VARCHAR)"
     return c
