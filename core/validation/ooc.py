@@ -6,8 +6,9 @@ check is a ``count`` plus the first :data:`~core.validation.validate.MAX_EXAMPLE
 the full failure table is streamed from DuckDB in batches (:meth:`OocValidation.write_failures`).
 Counts, fractions, severities and messages follow :mod:`core.validation.checks`.
 
-Known differences from the in-memory engine: dates written as text are parsed by DuckDB's ISO-style
-cast (the in-memory engine also guesses other formats, such as 03/04/2024); ``pattern`` runs
+Known differences from the in-memory engine: dates written as text are read with the formats the
+in-memory engine guesses from the same sample (up to five), but values in none of them are
+mismatches (the in-memory engine also tries up to 2,000 such values one by one); ``pattern`` runs
 on DuckDB's RE2, which rejects look-arounds and back-references (a clear error names the column) and
 whose ``\\b`` is ASCII-only (``\\d``, ``\\w`` and ``\\s`` are rewritten to match Python's Unicode
 classes, see :func:`core.validation.ooc_sql.re2_pattern`); the text of a non-whole float (for
@@ -119,8 +120,9 @@ def _column(r: _Runner, name: str, spec, dtype: str, kind: str | None) -> None:
     c = q.quote(name)
     fam = q.family(dtype)
     m = q.missing_expr(c, fam, dtype)
-    tz = spec.type == "datetime" and fam == "text" and _has_offsets(r.x, TABLE, c)
-    value, bad = q.typed(c, fam, spec.type, m, tz)
+    text_dates = spec.type == "datetime" and fam == "text"
+    tz = text_dates and _has_offsets(r.x, TABLE, c)
+    value, bad = q.typed(c, fam, spec.type, m, tz, _date_formats(r.x, c, m) if text_dates else None)
     valid = f"(NOT {m} AND NOT {bad})"
     n_bad, n_missing = r.one(f"SELECT count(*) FILTER (WHERE {bad}), count(*) FILTER (WHERE {m}) FROM {TABLE}")
     if n_bad:
@@ -250,6 +252,27 @@ def _duplicates(r: _Runner, columns: list, types: dict, threshold: float) -> Non
     r.add(None, "duplicate_rows", "medium", count, frac, threshold,
           f"{count} of {rows} rows ({100 * frac:.4g}%) repeat an earlier row; at most {100 * threshold:.4g}% may",
           where, value)
+
+
+def _date_formats(x: src.Interruptible, c: str, m: str) -> list:
+    """The date formats the in-memory engine guesses for a text column, from the same sample of
+    up to 200 present values spread over the column (:func:`core.validation.column_values.to_datetimes`)."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from core.validation.column_values import _FORMAT_SAMPLE, _date_formats
+
+    n = x.sql(f"SELECT count(*) FILTER (WHERE NOT {m}) FROM {TABLE}")[0][0]
+    if not n:
+        return []
+    at = np.unique(np.linspace(0, n - 1, num=min(_FORMAT_SAMPLE, n)).astype(int)).tolist()
+    rows = x.sql(f"SELECT v FROM (SELECT {c} AS v, row_number() OVER (ORDER BY rowid) - 1 AS k FROM {TABLE} "
+                 f"WHERE NOT {m}) WHERE k IN ({', '.join(map(str, at))}) ORDER BY k")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _date_formats(pd.Series([r[0] for r in rows], dtype=object)) or ["ISO8601"]
 
 
 def _has_offsets(x: src.Interruptible, table: str, c: str) -> bool:

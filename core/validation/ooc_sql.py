@@ -59,9 +59,17 @@ def _cast_time(c: str, tz: bool) -> str:
     return f"TRY_CAST({c} AS TIMESTAMPTZ)" if tz else f"TRY_CAST({c} AS TIMESTAMP)"
 
 
-def typed(c: str, fam: str, ctype: str | None, m: str, tz: bool = False) -> tuple[str | None, str]:
+def _parse_time(c: str, tz: bool, formats) -> str:
+    """Text as a timestamp by the first of ``formats`` that reads it ("ISO8601": DuckDB's cast)."""
+    parts = [f"CAST({_cast_time(c, tz)} AS TIMESTAMP)" if f == "ISO8601" else
+             f"try_strptime({c}, {literal(f)})" for f in (formats or ["ISO8601"])]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def typed(c: str, fam: str, ctype: str | None, m: str, tz: bool = False,
+          formats=None) -> tuple[str | None, str]:
     """(value expression or None, mismatch expression) for the declared type ``ctype``; ``tz``: text
-    dates carry UTC offsets."""
+    dates carry UTC offsets; ``formats``: date formats of text dates, best first."""
     if ctype in ("numeric", "integer"):
         if fam == "number":
             value, bad = f"CAST({c} AS DOUBLE)", "false"
@@ -92,7 +100,7 @@ def typed(c: str, fam: str, ctype: str | None, m: str, tz: bool = False) -> tupl
         if fam == "time":
             return f"CAST({c} AS TIMESTAMP)", "false"
         if fam == "text":
-            value = f"(CASE WHEN {m} THEN NULL ELSE CAST({_cast_time(c, tz)} AS TIMESTAMP) END)"
+            value = f"(CASE WHEN {m} THEN NULL ELSE {_parse_time(c, tz, formats)} END)"
             return value, f"(NOT {m} AND {value} IS NULL)"
         return "CAST(NULL AS TIMESTAMP)", f"(NOT {m})"
     return None, "false"
