@@ -155,7 +155,8 @@ def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, 
 
 def _run_duckdb(data_path, schema, infer_from, kind_overrides, schema_source, progress, cancelled, memory_limit,
                 started, reason) -> ValidationRun:
-    from core.validation.ooc import input_record, validate_file
+    from core.validation.ooc import validate_file
+    from core.validation.ooc_inputs import input_record
 
     ooc = validate_file(data_path, schema, infer_from=infer_from, memory_limit=memory_limit,
                         kind_overrides=kind_overrides, progress=progress, cancelled=cancelled)
