@@ -130,3 +130,20 @@ def test_cli_engine_flags(tables):
     bad = subprocess.run(args + ["--memory-limit", "plenty"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "error: memory limit 'plenty': write a size such as 2GB or 512MB"]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_block_merge_equals_the_one_shot_merge(monkeypatch, seed):
+    from core.drift import ooc_stats, stattests
+    monkeypatch.setattr(ooc_stats, "BLOCK", 700)  # many blocks, with ties across block edges
+    rng = np.random.default_rng(seed)
+    cases = [(rng.normal(size=20000), rng.normal(0.1, 1, 15000)),
+             (rng.integers(0, 30, 20000).astype(float), rng.integers(0, 33, 25000).astype(float)),
+             (np.r_[np.zeros(5000), rng.normal(size=3000)], rng.normal(size=7000))]
+    for a, b in cases:
+        a, b = np.sort(a), np.sort(b)
+        d, w, merged = stattests._cdf_differences(a, b)
+        d2, w2, q, first, last = ooc_stats.merged_statistics(a, b)
+        assert d2 == d and math.isclose(w2, w, rel_tol=1e-12)
+        assert q == [float(v) for v in np.quantile(merged, [0.005, 0.995])]
+        assert (first, last) == (merged[0], merged[-1])

@@ -29,7 +29,8 @@ from core.data import duckdb_source as dsrc
 from core.data.kinds import coerce_column
 from core.drift import compute as dc
 from core.drift.columns import analyse_column
-from core.drift.profile import ReferenceProfile, check_kinds, summarise_column, summary_entry
+from core.drift.ooc_stats import numeric_stats
+from core.drift.profile import NUMERIC_KINDS, ReferenceProfile, check_kinds, summarise_column, summary_entry
 from core.errors import Cancelled, InputFileError, PreflightError, check_cancel
 
 CLASSIFIER_ROWS = 20_000
@@ -139,7 +140,10 @@ def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: d
                 ref_summary = summarise_column(r, kind, name, "reference")
                 del r
                 c = fetch_column(q, cur, name, kind, notes["current"].setdefault(name, []))
-                stats[name] = analyse_column(name, kind, lambda: ref_summary, c, cancelled)
+                if kind in NUMERIC_KINDS:  # same statistics, merge buffers bounded
+                    stats[name] = numeric_stats(name, kind, ref_summary, c, cancelled)
+                else:
+                    stats[name] = analyse_column(name, kind, lambda: ref_summary, c, cancelled)
                 del c
                 # keep the stored profile form (edges, counts, moments, sketch), not every value
                 summaries[name] = summary_entry(kind, ref_summary)
