@@ -32,8 +32,12 @@ def register(sub) -> None:
                         "(DuckDB); memory or duckdb force one")
     p.add_argument("--memory-limit", default=None, metavar="SIZE",
                    help="memory for the out-of-core engine, e.g. 2GB (default: half the RAM, at most 4GB)")
+    p.add_argument("--reference-profile-file", default=None, metavar="P.json",
+                   help="compare CUR with this reference profile file (see `profile`)")
     p.set_defaults(handler=cmd_drift)
-    from core.drift import cli_profile; cli_profile.register(sub)  # noqa: E702 - profile files (profile ..., drift --reference-profile-file)
+    from core.drift import cli_profile
+
+    cli_profile.register(sub)  # the `profile` command: build, merge, export and import profile files
 
 
 def preload(args) -> tuple[str, ...]:
@@ -45,6 +49,11 @@ def preload(args) -> tuple[str, ...]:
 def cmd_drift(args) -> int:
     from core.data.kinds import parse_kind_overrides, split_names
     from core.drift import run as drift_run
+
+    if args.reference_profile_file:
+        from core.drift import cli_profile
+
+        return cli_profile.cmd_drift_profile_file(args, render_drift)
 
     overrides = parse_kind_overrides(args.categorical, args.numeric, args.text)
     memory_limit = None

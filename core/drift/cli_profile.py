@@ -29,13 +29,6 @@ def register(sub) -> None:
     p.add_argument("--name", default=None, help="import: the name to store the profile under")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_profile)
-    drift = sub.choices.get("drift")
-    if drift is not None:
-        drift.add_argument("--reference-profile-file", default=None, metavar="P.json",
-                           help="compare CUR with this reference profile file")
-        inner = drift.get_default("handler")
-        drift.set_defaults(handler=lambda args: cmd_drift_profile_file(args) if args.reference_profile_file
-                           else inner(args))
 
 
 def cmd_profile(args) -> int:
@@ -158,10 +151,11 @@ def profile_for_store(doc: dict, path, sha: str) -> dict:
     return {"version": 1, "rows": doc["rows"], "columns": doc["columns"], "source": source_of(doc, path, sha)}
 
 
-def cmd_drift_profile_file(args) -> int:
+def cmd_drift_profile_file(args, render_drift) -> int:
+    """``drift CUR --reference-profile-file P.json``; ``render_drift(result, run_id)`` is the drift command's
+    text output (passed in by ``core.drift.cli``, which owns the command)."""
     from core.data.kinds import parse_kind_overrides, split_names
     from core.drift import run as drift_run
-    from core.drift.cli import render_drift
 
     if args.reference_profile is not None:
         raise PreflightError("give either --reference-profile or --reference-profile-file, not both")

@@ -264,3 +264,17 @@ class BackgroundClassifier:
         if self._error is not None:
             raise self._error
         return self._result
+
+
+def classifier_warning(mv: dict) -> str:
+    """The one sentence that reports a domain classifier that tells the tables apart.
+
+    The rule: the classifier never changes ``dataset_drift`` (that counts drifted columns); it is this
+    separate warning, ``multivariate_warning: true`` in the result, and a WARN on the report's drift gate.
+    """
+    top = ", ".join(str(f.get("name")) for f in (mv.get("top_features") or [])[:3])
+    auc, thr = mv.get("auc"), mv.get("threshold")
+    return (f"the domain classifier tells the tables apart (AUC {auc:.2f}, above {thr:g})"
+            + (f"; it relies most on {top}" if top else "")
+            + ". Rows differ jointly even where single columns may not; this does not change the "
+              "dataset drift verdict, which counts drifted columns")

@@ -78,7 +78,7 @@ def run_out_of_core(reference_path, current_path, settings, overrides, want_prof
     """Drift of two table files by the out-of-core engine: (result JSON, inputs, profile)."""
     from core.drift.ooc import compute_drift_ooc, sha256_path, table_info
     from core.drift.profile import ReferenceProfile
-    from core.drift.run import classifier_warning
+    from core.drift.multivariate import classifier_warning
 
     conn = dsrc.connect(memory_limit)
     try:

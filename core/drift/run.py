@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from core.canonical import utc_now
 from core.data.kinds import KINDS
 from core.data.tables import preview, read_table
+from core.drift.multivariate import classifier_warning
 from core.drift.profile import ReferenceProfile, profile_from_summaries
 from core.errors import PreflightError, check_cancel
 from core.progress import scaled
@@ -128,20 +129,6 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
         progress(1.0)
     return DriftRun(result=out, settings=settings.to_dict(), inputs=inputs, profile=prof, started_utc=started,
                     finished_utc=utc_now())
-
-
-def classifier_warning(mv: dict) -> str:
-    """The one sentence that reports a domain classifier that tells the tables apart.
-
-    The rule: the classifier never changes ``dataset_drift`` (that counts drifted columns); it is this
-    separate warning, ``multivariate_warning: true`` in the result, and a WARN on the report's drift gate.
-    """
-    top = ", ".join(str(f.get("name")) for f in (mv.get("top_features") or [])[:3])
-    auc, thr = mv.get("auc"), mv.get("threshold")
-    return (f"the domain classifier tells the tables apart (AUC {auc:.2f}, above {thr:g})"
-            + (f"; it relies most on {top}" if top else "")
-            + ". Rows differ jointly even where single columns may not; this does not change the "
-              "dataset drift verdict, which counts drifted columns")
 
 
 def _columns_of(path, overrides: dict) -> list[str]:
