@@ -18,13 +18,14 @@ from core.assessment.store.base import StoreBase, utc_now
 from core.assessment.store.changes import CaptureMixin
 from core.assessment.store.data_records import DataMixin
 from core.assessment.store.migrations import LATEST as SCHEMA_VERSION
+from core.assessment.store.meta_records import MetaMixin
 from core.assessment.store.records import RecordsMixin
 from core.assessment.store.signoff_records import SignoffMixin
 
 EXTENSION = ".preflight"
 
 
-class Assessment(RecordsMixin, SignoffMixin, DataMixin, CaptureMixin, StoreBase):
+class Assessment(RecordsMixin, SignoffMixin, DataMixin, CaptureMixin, MetaMixin, StoreBase):
     """An open assessment file."""
 
 
