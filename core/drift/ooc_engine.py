@@ -14,36 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.data import duckdb_source as dsrc
+from core.data.footprint import engine_by_size
 from core.errors import PreflightError
 from core.progress import scaled
 
 ENGINES = ("auto", "memory", "duckdb")
 #: measured: a table loaded for drift takes about 3.3 times its Arrow (uncompressed) size
 FOOTPRINT_FACTOR = 3.3
-
-
-def data_bytes(path) -> int | None:
-    """Uncompressed data size of a CSV/Parquet file or Parquet folder (None for other formats)."""
-    p = Path(path)
-    try:
-        if p.is_dir():
-            return sum(data_bytes(f) or 0 for f in p.rglob("*.parquet"))
-        name = p.name.lower()
-        if name.endswith((".parquet", ".pq")):
-            import pyarrow.parquet as pq
-            meta = pq.ParquetFile(p).metadata
-            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        if name.endswith((".csv", ".tsv", ".txt")):
-            return p.stat().st_size
-        if name.endswith((".csv.gz", ".tsv.gz")):
-            return 4 * p.stat().st_size
-    except Exception:  # noqa: BLE001 - unreadable here: the engine that reads it will say why
-        return None
-    return None
-
-
-def _human(n: float) -> str:
-    return f"{n / (1 << 30):.2f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
 
 
 def choose(engine: str, reference_path, current_path, reference_profile, memory_limit) -> tuple[str, str]:
@@ -61,16 +38,8 @@ def choose(engine: str, reference_path, current_path, reference_profile, memory_
         return "duckdb", "the out-of-core engine was asked for (--engine duckdb)"
     if Path(reference_path).is_dir() or Path(current_path).is_dir():
         return "duckdb", "a table is a folder of Parquet files, which only the out-of-core engine reads"
-    sizes = [data_bytes(reference_path), data_bytes(current_path)]
-    limit = memory_limit or dsrc.default_memory_limit()
-    if None in sizes:
-        return "memory", "auto: a table is not CSV or Parquet, which the out-of-core engine needs"
-    need = FOOTPRINT_FACTOR * sum(sizes)
-    if need > limit:
-        return "duckdb", (f"auto: the tables would take about {_human(need)} in memory, over the "
-                          f"memory limit of {_human(limit)}")
-    return "memory", (f"auto: the tables take about {_human(need)} in memory, within the memory "
-                      f"limit of {_human(limit)}")
+    return engine_by_size([reference_path, current_path], FOOTPRINT_FACTOR,
+                          memory_limit or dsrc.default_memory_limit())
 
 
 def run_out_of_core(reference_path, current_path, settings, overrides, want_profile, progress,
@@ -82,10 +51,9 @@ def run_out_of_core(reference_path, current_path, settings, overrides, want_prof
 
     conn = dsrc.connect(memory_limit)
     try:
-        ref = dsrc.register(conn, reference_path, "reference", cancelled,
-                            {k: v for k, v in overrides.items()} or None)
-        cur = dsrc.register(conn, current_path, "current", cancelled,
-                            {k: v for k, v in overrides.items()} or None)
+        kinds = dict(overrides) or None
+        ref = dsrc.register(conn, reference_path, "reference", cancelled, kinds)
+        cur = dsrc.register(conn, current_path, "current", cancelled, kinds)
         _check_overrides(overrides, ref.columns, cur.columns)
         if progress:
             progress(0.05)

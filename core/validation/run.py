@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.canonical import utc_now
+from core.data.footprint import engine_by_size
 from core.data.tables import LoadedTable, read_table
 from core.errors import PreflightError, check_cancel
 from core.progress import scaled
@@ -57,37 +58,12 @@ class ValidationRun:
             self.ooc.close()
 
 
-def data_bytes(path) -> int | None:
-    """Uncompressed data size of a CSV/Parquet file or Parquet folder: a Parquet file's column-chunk
-    sizes from its metadata, a CSV file's size (four times it when gzipped); None for other formats."""
-    p = Path(path)
-    try:
-        if p.is_dir():
-            return sum(data_bytes(f) or 0 for f in p.rglob("*.parquet"))
-        name = p.name.lower()
-        if name.endswith((".parquet", ".pq")):
-            import pyarrow.parquet as pq
-            meta = pq.ParquetFile(p).metadata
-            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        if name.endswith((".csv", ".tsv", ".txt")):
-            return p.stat().st_size
-        if name.endswith((".csv.gz", ".tsv.gz")):
-            return 4 * p.stat().st_size
-    except Exception:  # noqa: BLE001 - unreadable here: the engine that reads it says why
-        return None
-    return None
-
-
 def auto_limit_bytes(memory_limit=None) -> int:
     """The memory an in-memory validation may take before ``auto`` picks DuckDB: the memory limit
     (by default half the RAM, at most 4 GB), as for drift."""
     from core.data import duckdb_source as dsrc
 
     return int(memory_limit or dsrc.default_memory_limit())
-
-
-def _human(n: float) -> str:
-    return f"{n / (1 << 30):.2f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
 
 
 def choose_engine(engine: str, data_path, infer_from=None, memory_limit=None) -> tuple[str, str]:
@@ -103,15 +79,7 @@ def choose_engine(engine: str, data_path, infer_from=None, memory_limit=None) ->
     paths = [data_path] + ([infer_from] if infer_from is not None else [])
     if any(Path(p).is_dir() for p in paths):
         return "duckdb", "auto: a table is a folder of Parquet files, which only the out-of-core engine reads"
-    sizes = [data_bytes(p) for p in paths]
-    if None in sizes:
-        return "memory", "auto: a table is not CSV or Parquet, which the out-of-core engine needs"
-    need, limit = FOOTPRINT_FACTOR * sum(sizes), auto_limit_bytes(memory_limit)
-    if need > limit:
-        return "duckdb", (f"auto: the tables would take about {_human(need)} in memory, over the "
-                          f"memory limit of {_human(limit)}")
-    return "memory", (f"auto: the tables take about {_human(need)} in memory, within the memory "
-                      f"limit of {_human(limit)}")
+    return engine_by_size(paths, FOOTPRINT_FACTOR, auto_limit_bytes(memory_limit))
 
 
 def run_validation(data_path, *, schema: Schema | None = None, infer_from=None, kind_overrides: dict | None = None,

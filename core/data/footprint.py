@@ -1,0 +1,45 @@
+"""How much memory tables would take once loaded, for choosing between the in-memory and the
+out-of-core engine (no DuckDB needed to decide)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def data_bytes(path) -> int | None:
+    """Uncompressed data size of a CSV/Parquet file or Parquet folder: a Parquet file's column-chunk
+    sizes from its metadata, a CSV file's size (four times it when gzipped); None for other formats."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return sum(data_bytes(f) or 0 for f in p.rglob("*.parquet"))
+        name = p.name.lower()
+        if name.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+            meta = pq.ParquetFile(p).metadata
+            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if name.endswith((".csv", ".tsv", ".txt")):
+            return p.stat().st_size
+        if name.endswith((".csv.gz", ".tsv.gz")):
+            return 4 * p.stat().st_size
+    except Exception:  # noqa: BLE001 - unreadable here: the engine that reads it says why
+        return None
+    return None
+
+
+def human_bytes(n: float) -> str:
+    return f"{n / (1 << 30):.2f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
+
+
+def engine_by_size(paths, factor: float, limit: int) -> tuple[str, str]:
+    """``auto``'s choice for single files: (``memory`` or ``duckdb``, the reason), from the tables'
+    estimated footprint (``factor`` times their uncompressed size) against the memory ``limit``."""
+    sizes = [data_bytes(p) for p in paths]
+    if None in sizes:
+        return "memory", "auto: a table is not CSV or Parquet, which the out-of-core engine needs"
+    need = factor * sum(sizes)
+    if need > limit:
+        return "duckdb", (f"auto: the tables would take about {human_bytes(need)} in memory, over the "
+                          f"memory limit of {human_bytes(limit)}")
+    return "memory", (f"auto: the tables take about {human_bytes(need)} in memory, within the memory "
+                      f"limit of {human_bytes(limit)}")
