@@ -99,19 +99,7 @@ def _numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
     check_cancel(cancelled)
     cur_bins = stattests.bin_counts(b, ref.edges)
     d, p, w_raw, merged = stattests.ks_wasserstein(ref.sample, b, n1=ref.count)
-    constant = ref.unique <= 1 or not ref.std > 0
-    if constant:
-        out["notes"].append(f"column '{name}': the reference standard deviation is 0 (constant "
-                            "column), so Wasserstein / std is undefined")
-    out.update(
-        psi=stattests.psi(ref.bin_counts, cur_bins),
-        jensen_shannon=stattests.jensen_shannon(ref.bin_counts, cur_bins),
-        ks_statistic=d, ks_p_value=p, wasserstein=None if constant else w_raw / ref.std,
-        reference_mean=ref.mean, reference_std=ref.std,
-        current_mean=out["summary"]["current"]["mean"], current_std=out["summary"]["current"]["std"],
-        psi_bins={"edges": ref.edges.tolist(), "reference": stattests.shares(ref.bin_counts).tolist(),
-                  "current": stattests.shares(cur_bins).tolist()},
-        histogram=_histogram(ref, b, merged), histogram_log=_log_histogram(ref, b))
+    numeric_fields(out, name, ref, cur_bins, d, p, w_raw, _histogram(ref, b, merged), _log_histogram(ref, b))
     if ref.count <= AUTO_SMALL_N and ref.unique <= AUTO_MIN_UNIQUE:
         values = np.union1d(ref.sample, b)
         rc = stattests.bin_counts(ref.sample, values)[1:]
@@ -207,3 +195,23 @@ def analyse_column(name, kind, get_ref, cur_series, cancelled) -> dict:
     if kind in NUMERIC_KINDS:
         return _numeric_stats(name, kind, ref, cur_series, cancelled)
     return _categorical_stats(name, ref, cur_series)
+
+
+def numeric_fields(out: dict, name: str, ref, cur_bins, d: float, p: float, w_raw: float, histogram,
+                   histogram_log) -> None:
+    """Fill a numeric column's result from its statistics (both engines compute them their own way):
+    PSI and Jensen-Shannon on the reference bins, KS, Wasserstein / reference std (undefined, with a
+    note, for a constant reference), the means and stds, the PSI bins and the histograms."""
+    constant = ref.unique <= 1 or not ref.std > 0
+    if constant:
+        out["notes"].append(f"column '{name}': the reference standard deviation is 0 (constant "
+                            "column), so Wasserstein / std is undefined")
+    out.update(
+        psi=stattests.psi(ref.bin_counts, cur_bins),
+        jensen_shannon=stattests.jensen_shannon(ref.bin_counts, cur_bins),
+        ks_statistic=d, ks_p_value=p, wasserstein=None if constant else w_raw / ref.std,
+        reference_mean=ref.mean, reference_std=ref.std,
+        current_mean=out["summary"]["current"]["mean"], current_std=out["summary"]["current"]["std"],
+        psi_bins={"edges": ref.edges.tolist(), "reference": stattests.shares(ref.bin_counts).tolist(),
+                  "current": stattests.shares(cur_bins).tolist()},
+        histogram=histogram, histogram_log=histogram_log)

@@ -140,19 +140,8 @@ def numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
     else:
         p = stattests.ks_p_value(d, n1, n2)
     check_cancel(cancelled)
-    constant = ref.unique <= 1 or not ref.std > 0
-    if constant:
-        out["notes"].append(f"column '{name}': the reference standard deviation is 0 (constant "
-                            "column), so Wasserstein / std is undefined")
-    out.update(
-        psi=stattests.psi(ref.bin_counts, cur_bins),
-        jensen_shannon=stattests.jensen_shannon(ref.bin_counts, cur_bins),
-        ks_statistic=d, ks_p_value=p, wasserstein=None if constant else w_raw / ref.std,
-        reference_mean=ref.mean, reference_std=ref.std,
-        current_mean=out["summary"]["current"]["mean"], current_std=out["summary"]["current"]["std"],
-        psi_bins={"edges": ref.edges.tolist(), "reference": stattests.shares(ref.bin_counts).tolist(),
-                  "current": stattests.shares(cur_bins).tolist()},
-        histogram=_histogram(ref, b, lo, hi, first, last), histogram_log=_cols._log_histogram(ref, b))
+    _cols.numeric_fields(out, name, ref, cur_bins, d, p, w_raw, _histogram(ref, b, lo, hi, first, last),
+                         _cols._log_histogram(ref, b))
     if ref.count <= _cols.AUTO_SMALL_N and ref.unique <= _cols.AUTO_MIN_UNIQUE:
         values = np.union1d(a, b)
         rc = stattests.bin_counts(a, values)[1:]
