@@ -100,7 +100,13 @@ class _WorkingDialog(QDialog):
         self.show_error(message)
 
     def _task_ended(self) -> None:
-        pass
+        if self.result() != QDialog.Accepted:
+            self.context.notify()  # a refusal (or a cancelled check) is in the audit trail: show it
+
+    def _succeeded(self, _result=None) -> None:
+        self.done_ok = True
+        self.context.notify()
+        QDialog.accept(self)
 
     def reject(self) -> None:
         if self.tasks.busy:  # the work in the worker must end first (its Cancel is in the progress bar)
@@ -194,10 +200,6 @@ class AddUserDialog(_WorkingDialog):
         self.admin_password.clear()
         self.show_error(message)
 
-    def _task_ended(self) -> None:
-        if self.result() != QDialog.Accepted:
-            self.context.notify()  # a refused administrator password is in the audit trail
-
 
 class ChangePasswordDialog(_WorkingDialog):
     """A signer changes their own password: the private key is re-encrypted under the new one."""
@@ -231,20 +233,11 @@ class ChangePasswordDialog(_WorkingDialog):
             return
         self.show_error("")
         self.tasks.run("Changing the password", _change_password, self.context.store, self.user.currentData(),
-                       self.old.text(), self.new.text(), on_result=self._changed)
-
-    def _changed(self, _result) -> None:
-        self.done_ok = True
-        self.context.notify()
-        QDialog.accept(self)
+                       self.old.text(), self.new.text(), on_result=self._succeeded)
 
     def _refused(self, message: str) -> None:
         self.old.clear()
         self.show_error(message)
-
-    def _task_ended(self) -> None:
-        if self.result() != QDialog.Accepted:
-            self.context.notify()
 
 
 class DeactivateDialog(_WorkingDialog):
@@ -277,20 +270,11 @@ class DeactivateDialog(_WorkingDialog):
             return
         self.show_error("")
         self.tasks.run("Deactivating the signer", _deactivate, self.context.store, self.user.currentData(),
-                       self.admin_password.text(), self.reason.text().strip(), on_result=self._done)
-
-    def _done(self, _result) -> None:
-        self.done_ok = True
-        self.context.notify()
-        QDialog.accept(self)
+                       self.admin_password.text(), self.reason.text().strip(), on_result=self._succeeded)
 
     def _refused(self, message: str) -> None:
         self.admin_password.clear()
         self.show_error(message)
-
-    def _task_ended(self) -> None:
-        if self.result() != QDialog.Accepted:
-            self.context.notify()
 
 
 class SignDialog(_WorkingDialog):
@@ -380,7 +364,3 @@ class SignDialog(_WorkingDialog):
     def _refused(self, message: str) -> None:
         self.password.clear()
         self.show_error(message)
-
-    def _task_ended(self) -> None:
-        if self.result() != QDialog.Accepted:
-            self.context.notify()  # a refusal (or a cancelled check) is in the audit trail: show it
