@@ -1,7 +1,8 @@
 """``python main.py profile ...``: build, merge, export and import reference profile files, and
 ``drift CUR --reference-profile-file P.json``.
 
-* ``profile DATA --out P.json [--edges-from WHOLE.json] [--columns a,b]``
+* ``profile DATA --out P.json [--edges-from WHOLE.json] [--columns a,b] [--engine auto|memory|duckdb|dask]
+  [--memory-limit SIZE] [--scheduler ADDRESS]``
 * ``profile merge A.json B.json ... --out U.json``
 * ``profile export FILE.preflight [NAME] --out P.json``
 * ``profile import FILE.preflight P.json [--name NAME]``
@@ -26,6 +27,14 @@ def register(sub) -> None:
     p.add_argument("--categorical", default=None, help="treat these columns as categorical")
     p.add_argument("--numeric", default=None, help="treat these columns as numeric")
     p.add_argument("--text", default=None, help="treat these columns as identifiers/text")
+    p.add_argument("--datetime", default=None, help="treat these columns as datetimes")
+    p.add_argument("--engine", default="auto", choices=("auto", "memory", "duckdb", "dask"),
+                   help="profile DATA: in memory, out of core (DuckDB), or on a Dask cluster; auto picks the "
+                        "out-of-core engine for a Parquet folder or a table that would not fit (default: auto)")
+    p.add_argument("--memory-limit", default=None, metavar="SIZE",
+                   help="memory the out-of-core engine may use, e.g. 2GB (default: half the RAM, at most 4 GB)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="--engine dask: the Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
     p.add_argument("--name", default=None, help="import: the name to store the profile under")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_profile)
@@ -55,26 +64,22 @@ def _need_out(args, what: str) -> str:
 
 
 def _build(args) -> dict:
+    from core.data.duckdb_source import parse_memory
     from core.data.kinds import parse_kind_overrides, split_names
-    from core.data.tables import read_table
-    from core.drift import profile_file as pf
+    from core.drift.profile_build import build_profile_file
 
     if len(args.args) != 1:
         raise PreflightError("profile takes one table: profile DATA --out P.json")
     out = _need_out(args, "profile DATA")
-    edges = pf.read_profile_file(args.edges_from)[0] if args.edges_from else None
     overrides = parse_kind_overrides(args.categorical, args.numeric, args.text)
-    table = read_table(args.args[0], kind_overrides=overrides or None)
-    names = split_names(args.columns) or list(table.kinds)
-    unknown = [n for n in names if n not in table.kinds]
-    if unknown:
-        raise PreflightError(f"{args.args[0]}: no column '{unknown[0]}'")
-    kinds = {n: table.kinds[n] for n in names}
-    data = pf.build_profile_data(table.df, kinds, edges_from=edges)
-    doc = pf.make_profile_file(data, engine=pf.ENGINE, source=table.path, edges="given" if edges else "own",
-                               extra={"source_sha256": table.sha256})
-    sha = pf.write_profile_file(doc, out)
-    return {"out": out, "rows": data["rows"], "columns": len(kinds), "sha256": sha}
+    for name in split_names(args.datetime):
+        if overrides.get(name, "datetime") != "datetime":
+            raise PreflightError(f"column {name!r} is given as both {overrides[name]} and datetime")
+        overrides[name] = "datetime"
+    limit = parse_memory(args.memory_limit) if args.memory_limit is not None else None
+    return build_profile_file(args.args[0], out, engine=args.engine, overrides=overrides or None,
+                              columns=split_names(args.columns) or None, edges_from=args.edges_from,
+                              memory_limit=limit, scheduler=args.scheduler)
 
 
 def _merge(args) -> dict:

@@ -66,8 +66,6 @@ def build_profile_data(df, kinds: dict[str, str], *, edges_from: dict | None = N
     With ``edges_from`` (a profile file's dict) every numeric column takes that profile's decile edges and
     counts its values into those bins, so that profiles of partitions can be merged exactly.
     """
-    from core.drift.stattests import bin_counts
-
     missing_cols = [c for c in kinds if c not in df.columns]
     if missing_cols:
         raise PreflightError(f"the table has no column(s) {', '.join(map(repr, missing_cols))}")
@@ -76,31 +74,41 @@ def build_profile_data(df, kinds: dict[str, str], *, edges_from: dict | None = N
     total = max(len(kinds), 1)
     for i, (name, kind) in enumerate(kinds.items()):
         check_cancel(cancelled)
-        if kind not in KINDS:
-            raise PreflightError(f"column '{name}': unknown kind {kind!r}")
-        if edges_from is not None and kind in NUMERIC_KINDS:
-            other = given.get(name)
-            if other is None or other.get("kind") != kind:
-                raise PreflightError(f"--edges-from profile has no {kind} column '{name}'")
-        series = df[name]
-        if kind in NUMERIC_KINDS:
-            ref = summarise_column(series, kind, name)
-            entry = summary_entry(kind, ref)
-            entry.update(numeric_moments(ref.sample))
-            if edges_from is not None and given[name].get("deciles") is not None:
-                edges = np.asarray(given[name]["deciles"], dtype=float)
-                entry["deciles"] = [float(v) for v in edges]
-                entry["bin_counts"] = [int(v) for v in bin_counts(ref.sample, edges)]
-            if entry.get("sketch") is not None:
-                entry["sketch"]["rank_error"] = sketch_rank_error(entry["sketch"])
-        elif kind in CATEGORY_KINDS:
-            entry = summary_entry(kind, summarise_column(series, kind, name))
-        else:
-            entry = {"count": int(series.notna().sum()), "missing": int(series.isna().sum())}
-        columns[name] = {"kind": kind, **entry}
+        columns[name] = column_entry(df[name], kind, name, given if edges_from is not None else None)
         if progress is not None:
             progress((i + 1) / total)
     return {"rows": int(len(df)), "columns": columns}
+
+
+def column_entry(series, kind: str, name: str, given: dict | None = None) -> dict:
+    """The profile entry of one column (already coerced to ``kind``).
+
+    With ``given`` (the ``columns`` of an ``--edges-from`` profile) a numeric column takes that profile's
+    decile edges and counts its values into those bins.
+    """
+    from core.drift.stattests import bin_counts
+
+    if kind not in KINDS:
+        raise PreflightError(f"column '{name}': unknown kind {kind!r}")
+    if given is not None and kind in NUMERIC_KINDS:
+        other = given.get(name)
+        if other is None or other.get("kind") != kind:
+            raise PreflightError(f"--edges-from profile has no {kind} column '{name}'")
+    if kind in NUMERIC_KINDS:
+        ref = summarise_column(series, kind, name)
+        entry = summary_entry(kind, ref)
+        entry.update(numeric_moments(ref.sample))
+        if given is not None and given[name].get("deciles") is not None:
+            edges = np.asarray(given[name]["deciles"], dtype=float)
+            entry["deciles"] = [float(v) for v in edges]
+            entry["bin_counts"] = [int(v) for v in bin_counts(ref.sample, edges)]
+        if entry.get("sketch") is not None:
+            entry["sketch"]["rank_error"] = sketch_rank_error(entry["sketch"])
+    elif kind in CATEGORY_KINDS:
+        entry = summary_entry(kind, summarise_column(series, kind, name))
+    else:
+        entry = {"count": int(series.notna().sum()), "missing": int(series.isna().sum())}
+    return {"kind": kind, **entry}
 
 
 def make_profile_file(data: dict, *, engine: str, source: str, edges: str, created_utc: str | None = None,
