@@ -107,3 +107,31 @@ def test_datetime_override_and_bad_inputs_write_nothing(data, tmp_path, capsys, 
         code, _, err = _run(capsys, *argv)
         assert code == 2 and err.startswith("error: ") and needle in err and len(err.strip().splitlines()) == 1
         assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("profile_from", ["memory", "duckdb"])
+def test_out_of_core_drift_against_a_profile_equals_the_in_memory_drift(data, tmp_path, profile_from):
+    from core.drift.cli_profile import drift_with_profile_file
+
+    rng = np.random.default_rng(9)
+    _frame(rng, 7000, 1).to_parquet(tmp_path / "cur.parquet", index=False)
+    build_profile_file(data / "big.parquet", tmp_path / "ref.json", engine=profile_from)
+    runs = {engine: drift_with_profile_file(tmp_path / "cur.parquet", tmp_path / "ref.json", engine=engine).result
+            for engine in ("memory", "duckdb")}
+    mem, ooc = runs["memory"], runs["duckdb"]
+    assert (mem["engine"], ooc["engine"]) == ("memory", "duckdb")
+    assert_same({k: v for k, v in mem.items() if k != "current"}, {k: v for k, v in ooc.items() if k != "current"})
+    assert mem["current"]["rows"] == ooc["current"]["rows"] == 7000
+    assert mem["current"]["sha256"] == ooc["current"]["sha256"]
+    assert ooc["reference"]["profile"]["engine"] == ("preflight-pandas" if profile_from == "memory"
+                                                    else "preflight-duckdb")
+    assert {c["name"] for c in ooc["columns"] if c["drifted"]} >= {"age", "income", "rating", "city"}
+    assert any("multivariate drift needs the raw reference" in w for w in ooc["warnings"])
+
+
+def test_out_of_core_drift_checks_the_profile_against_the_table(data, tmp_path, capsys):
+    build_profile_file(data / "big.parquet", tmp_path / "ref.json", engine="memory")
+    pd.DataFrame({"age": np.arange(50) + 0.5, "city": ["a", "b"] * 25}).to_parquet(tmp_path / "narrow.parquet")
+    code, _, err = _run(capsys, "drift", tmp_path / "narrow.parquet", "--reference-profile-file",
+                        tmp_path / "ref.json", "--engine", "duckdb", "--json")
+    assert code == 2 and "is not in the current table" in err and "ref.json" in err

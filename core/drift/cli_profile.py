@@ -178,7 +178,8 @@ def cmd_drift_profile_file(args, render_drift) -> int:
         run = drift_with_profile_file(args.files[0], args.reference_profile_file, overrides=overrides,
                                       columns=columns, method=args.method, threshold=args.threshold,
                                       drift_share=share, multivariate=not args.no_multivariate,
-                                      engine=getattr(args, "engine", None))
+                                      engine=getattr(args, "engine", None),
+                                      memory_limit=_memory_limit(args))
         run_id = drift_run.record_drift(store, run) if store is not None else None
     if args.json:
         emit_json(run.result)
@@ -189,30 +190,29 @@ def cmd_drift_profile_file(args, render_drift) -> int:
 
 def drift_with_profile_file(current, profile_path, *, overrides=None, columns=None, method="auto",
                             threshold=None, drift_share=None, multivariate=True, engine=None,
-                            progress=None, cancelled=None):
-    """Drift of ``current`` against a profile file, after checking the file against the table's columns."""
-    from core.data.tables import read_table
+                            memory_limit=None, progress=None, cancelled=None):
+    """Drift of ``current`` against a profile file, after checking the file against the table's columns.
+
+    The current table is read in memory or out of core (``engine``: auto, memory or duckdb).
+    """
     from core.drift import profile_file as pf
     from core.drift import run as drift_run
 
     doc, sha = pf.read_profile_file(profile_path)
-    cur = read_table(current, kind_overrides=_present(overrides, current), cancelled=cancelled)
-    pf.check_against_table(doc, profile_path, cur.kinds, columns)
     settings = drift_run.DriftSettings(method=method, threshold=threshold, columns=columns,
                                        kind_overrides=dict(overrides or {}),
                                        drift_share=0.5 if drift_share is None else drift_share,
                                        multivariate=multivariate)
-    more = {"engine": engine} if engine else {}  # the engine choice says what a profile can run on
     run = drift_run.run_drift(None, current, settings, reference_profile=profile_for_store(doc, profile_path, sha),
-                              progress=progress, cancelled=cancelled, **more)
+                              progress=progress, cancelled=cancelled, engine=engine or "auto",
+                              memory_limit=memory_limit,
+                              profile_check=lambda kinds: pf.check_against_table(doc, profile_path, kinds, columns))
     run.result["reference"]["profile"] = source_of(doc, profile_path, sha)
     return run
 
 
-def _present(overrides, path):
-    if not overrides:
-        return None
-    from core.data.tables import preview
+def _memory_limit(args):
+    from core.data.duckdb_source import parse_memory
 
-    names = {str(c) for c in preview(path, n=5).df.columns}
-    return {k: v for k, v in overrides.items() if k in names} or None
+    text = getattr(args, "memory_limit", None)
+    return parse_memory(text) if text is not None else None

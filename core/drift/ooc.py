@@ -108,11 +108,13 @@ def sample_frame(q: dsrc.Interruptible, view: dsrc.SourceView, names, kinds) -> 
     return df
 
 
-def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: dict, *,
+def compute_drift_ooc(conn, ref, cur: dsrc.SourceView, kinds: dict, *,
                       method="auto", threshold=None, columns=None, drift_share=0.5,
                       multivariate=True, progress=None, cancelled=None):
     """:func:`core.drift.compute.compute_drift` over two registered views, column by column.
 
+    ``ref`` is a registered view, or a :class:`ReferenceProfile` (then only the current table is read,
+    and the reference side of every column comes from the profile, as in the in-memory engine).
     Returns ``(DriftResult, notes)``; ``notes`` are the reader-style coercion warnings per table.
     The result's ``reference_summaries`` hold each column's stored profile entry
     (:func:`core.drift.profile.summary_entry`), not its values.
@@ -121,6 +123,9 @@ def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: d
     threshold = dc._validate(method, threshold, drift_share)
     drift_share = float(drift_share)
     warnings: list[str] = []
+    if isinstance(ref, ReferenceProfile):
+        return _against_profile(conn, ref, cur, kinds, method, threshold, columns, drift_share, multivariate,
+                                progress, cancelled)
     names = dc._resolve_columns(_Columns(ref.columns), _Columns(cur.columns), kinds, columns, warnings)
     col_part = 0.85 if multivariate else 1.0
     summaries: dict = {}
@@ -161,6 +166,27 @@ def compute_drift_ooc(conn, ref: dsrc.SourceView, cur: dsrc.SourceView, kinds: d
             raise
     return result, {role: [m for c in view.columns for m in notes[role].get(c, [])]
                     for role, view in (("reference", ref), ("current", cur))}
+
+
+def _against_profile(conn, profile: ReferenceProfile, cur: dsrc.SourceView, kinds, method, threshold,
+                     columns, drift_share, multivariate, progress, cancelled):
+    warnings: list[str] = []
+    names = dc._resolve_columns(profile, _Columns(cur.columns), kinds, columns, warnings)
+    stats: dict = {}
+    notes = {"reference": {}, "current": {}}
+    with dsrc.Interruptible(conn, cancelled, progress, passes=len(names)) as q:
+        for name in names:
+            kind = kinds[name]
+            ref_summary = profile.reference_column(name)
+            c = fetch_column(q, cur, name, kind, notes["current"].setdefault(name, []))
+            stats[name] = analyse_column(name, kind, lambda: ref_summary, c, cancelled)
+            del c, ref_summary
+            check_cancel(cancelled)
+            q.pass_done()
+        _other_column_notes(q, cur, kinds, notes["current"])
+    result = dc._result(names, kinds, stats, method, threshold, drift_share, warnings, {}, multivariate,
+                        None, 1.0, progress, cancelled)
+    return result, {"reference": [], "current": [m for c in cur.columns for m in notes["current"].get(c, [])]}
 
 
 def _other_column_notes(q, view: dsrc.SourceView, kinds: dict, notes: dict) -> None:

@@ -29,22 +29,24 @@ def choose(engine: str, reference_path, current_path, reference_profile, memory_
         raise PreflightError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if engine == "memory":
         return "memory", "the in-memory engine was asked for (--engine memory)"
-    if reference_profile is not None:
-        if engine == "duckdb":
-            raise PreflightError("the out-of-core engine compares two tables; with a reference profile "
-                                 "use --engine memory (or auto)")
-        return "memory", "a reference profile is compared with the in-memory engine"
     if engine == "duckdb":
         return "duckdb", "the out-of-core engine was asked for (--engine duckdb)"
-    if Path(reference_path).is_dir() or Path(current_path).is_dir():
+    tables = [current_path] if reference_profile is not None else [reference_path, current_path]
+    if any(Path(t).is_dir() for t in tables):
         return "duckdb", "a table is a folder of Parquet files, which only the out-of-core engine reads"
-    return engine_by_size([reference_path, current_path], FOOTPRINT_FACTOR,
-                          memory_limit or dsrc.default_memory_limit())
+    return engine_by_size(tables, FOOTPRINT_FACTOR, memory_limit or dsrc.default_memory_limit())
 
 
 def run_out_of_core(reference_path, current_path, settings, overrides, want_profile, progress,
-                    cancelled, memory_limit):
-    """Drift of two table files by the out-of-core engine: (result JSON, inputs, profile)."""
+                    cancelled, memory_limit, reference_profile=None, profile_check=None):
+    """Drift of two table files by the out-of-core engine: (result JSON, inputs, profile).
+
+    With ``reference_profile`` (a stored profile dict) only the current table is read; see
+    :func:`run_against_profile`.
+    """
+    if reference_profile is not None:
+        return run_against_profile(current_path, reference_profile, settings, overrides, progress, cancelled,
+                                   memory_limit, profile_check)
     from core.drift.ooc import compute_drift_ooc, sha256_path, table_info
     from core.drift.profile import ReferenceProfile
     from core.drift.multivariate import classifier_warning
@@ -94,3 +96,42 @@ def _check_overrides(overrides, ref_cols, cur_cols) -> None:
     unknown = [c for c in overrides if c not in present]
     if unknown:
         raise PreflightError(unknown_columns_message(unknown, ref_cols, cur_cols, what="kind override"))
+
+
+def run_against_profile(current_path, reference_profile, settings, overrides, progress, cancelled,
+                        memory_limit, profile_check=None):
+    """Drift of a table file read out of core against a reference profile: (result JSON, inputs, None)."""
+    from core.drift.ooc import compute_drift_ooc, sha256_path, table_info
+    from core.drift.profile import ReferenceProfile
+
+    profile = ReferenceProfile.from_dict(reference_profile)
+    conn = dsrc.connect(memory_limit)
+    try:
+        cur = dsrc.register(conn, current_path, "current", cancelled, dict(overrides) or None)
+        _check_overrides(overrides, list(profile.columns), cur.columns)
+        if profile_check is not None:
+            profile_check(cur.kinds)
+        if progress:
+            progress(0.05)
+        kinds = {**cur.kinds, **{n: c["kind"] for n, c in profile.columns.items()}, **overrides}
+        result, notes = compute_drift_ooc(
+            conn, profile, cur, kinds, method=settings.method, threshold=settings.threshold,
+            columns=list(settings.columns) if settings.columns else None,
+            drift_share=settings.drift_share, multivariate=settings.multivariate,
+            progress=scaled(progress, 0.05, 0.9), cancelled=cancelled)
+        cur_info = table_info(cur, sha256_path(current_path, cancelled))
+    finally:
+        conn.close()
+    src = reference_profile.get("source", {}) if isinstance(reference_profile, dict) else {}
+    ref_info = {"path": src.get("path", "(reference profile)"), "rows": profile.rows,
+                "columns": len(profile.columns), "sha256": src.get("sha256")}
+    if src.get("engine"):
+        ref_info["profile"] = dict(src)
+    body = result.to_dict()
+    out = {"reference": ref_info, "current": cur_info, **body,
+           "warnings": [f"current: {w}" for w in notes["current"]] + body["warnings"]}
+    inputs = ({"role": "reference_profile", "path": ref_info["path"], "sha256": ref_info["sha256"],
+               "size": None, "rows": profile.rows},
+              {"role": "current", "path": cur_info["path"], "sha256": cur_info["sha256"], "size": cur_info["size"],
+               "rows": cur_info["rows"], "format": cur_info["format"]})
+    return out, inputs, None

@@ -54,12 +54,14 @@ class DriftRun:
 
 def run_drift(reference_path, current_path, settings: DriftSettings = DriftSettings(), *,
               reference_profile: dict | None = None, want_profile: bool = True, progress=None,
-              cancelled=None, engine: str = "auto", memory_limit: int | None = None) -> DriftRun:
+              cancelled=None, engine: str = "auto", memory_limit: int | None = None,
+              profile_check=None) -> DriftRun:
     """Read both tables (or one table and a stored reference profile) and compute drift.
 
     With ``want_profile`` the run also carries the reference profile (bin edges, category sets, moments,
     a quantile sketch) for :func:`record_drift` to store, built from the summaries the drift computation
-    already made.
+    already made.  ``profile_check(kinds)`` (with a reference profile) is called with the current table's
+    column kinds once they are known, before any statistic, and raises when the profile does not fit.
     """
     started = utc_now()
     if settings.method not in DRIFT_METHODS:
@@ -75,7 +77,7 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
     if chosen == "duckdb":
         out, inputs, prof = drift_engine.run_out_of_core(
             reference_path, current_path, settings, overrides, want_profile, progress, cancelled,
-            memory_limit)
+            memory_limit, reference_profile, profile_check)
         out = {**out, "engine": chosen, "engine_reason": reason}
         if progress:
             progress(1.0)
@@ -100,6 +102,8 @@ def run_drift(reference_path, current_path, settings: DriftSettings = DriftSetti
         _check_override_names(overrides, list(profile.columns), cur_cols)
         cur = read_table(current_path, kind_overrides=_present(overrides, cur_cols),
                          progress=scaled(progress, 0.0, 0.4), cancelled=cancelled)
+        if profile_check is not None:
+            profile_check(cur.kinds)
         kinds = {**cur.kinds, **{n: c["kind"] for n, c in profile.columns.items()}, **overrides}
         reference = profile
         src = reference_profile.get("source", {}) if isinstance(reference_profile, dict) else {}
