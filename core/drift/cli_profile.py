@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from core.cli.output import emit_json
+from core.drift.profile_io import profile_for_store, source_of
 from core.errors import PreflightError
 
 ACTIONS = ("merge", "export", "import")
@@ -101,7 +102,7 @@ def _merge(args) -> dict:
 
 def _export(args) -> dict:
     from core.cli.output import open_existing
-    from core.drift import profile_file as pf
+    from core.drift.profile_io import export_stored
 
     if len(args.args) not in (2, 3):
         raise PreflightError("usage: profile export FILE.preflight [NAME] --out P.json")
@@ -111,49 +112,23 @@ def _export(args) -> dict:
         stored = store.profile(args.args[2] if len(args.args) == 3 else None)
     finally:
         store.close()
-    src = stored.get("source") or {}
-    for col in stored["columns"].values():  # profiles stored by drift runs keep mean and std, not m2
-        if col.get("kind") in ("numeric", "datetime") and col.get("count"):
-            col.setdefault("m2", float(col["std"]) ** 2 * col["count"])
-            col.setdefault("sum", float(col["mean"]) * col["count"])
-            if col.get("sketch"):
-                col["sketch"].setdefault("rank_error", pf.sketch_rank_error(col["sketch"]))
-    doc = pf.make_profile_file({"rows": stored["rows"], "columns": stored["columns"]},
-                               engine=src.get("engine", pf.ENGINE), source=src.get("path", args.args[1]),
-                               edges="own", extra={"source_sha256": src.get("sha256")})
-    pf.check_profile_doc(doc, out)
-    sha = pf.write_profile_file(doc, out)
-    return {"out": out, "rows": doc["rows"], "columns": len(doc["columns"]), "sha256": sha}
+    return export_stored(stored, out, args.args[1])
 
 
 def _import(args) -> dict:
-    from pathlib import Path
-
     from core.cli.output import open_existing
     from core.drift import profile_file as pf
+    from core.drift.profile_io import import_into
 
     if len(args.args) != 3:
         raise PreflightError("usage: profile import FILE.preflight P.json [--name NAME]")
     doc, sha = pf.read_profile_file(args.args[2])  # checked completely before anything is stored
-    name = args.name or Path(args.args[2]).name
     store = open_existing(args.args[1])
     try:
-        pid = store.save_profile(name, profile_for_store(doc, args.args[2], sha),
-                                 source=source_of(doc, args.args[2], sha))
+        out = import_into(store, doc, args.args[2], sha, args.name)
     finally:
         store.close()
-    return {"assessment": args.args[1], "name": name, "id": pid, "rows": doc["rows"], "sha256": sha}
-
-
-def source_of(doc: dict, path, sha: str) -> dict:
-    prov = doc.get("provenance", {})
-    return {"path": str(path), "sha256": sha, "engine": prov.get("engine"), "source": prov.get("source"),
-            "rows": doc["rows"], "created_utc": prov.get("created_utc")}
-
-
-def profile_for_store(doc: dict, path, sha: str) -> dict:
-    """The profile dict drift reads (version, rows, columns) with its provenance as ``source``."""
-    return {"version": 1, "rows": doc["rows"], "columns": doc["columns"], "source": source_of(doc, path, sha)}
+    return {"assessment": args.args[1], **out}
 
 
 def cmd_drift_profile_file(args, render_drift) -> int:
