@@ -59,3 +59,11 @@ def import_into(store, doc: dict, path, sha: str, name: str | None = None) -> di
     name = name or Path(path).name
     pid = store.save_profile(name, profile_for_store(doc, path, sha), source=source_of(doc, path, sha))
     return {"name": name, "id": pid, "rows": doc["rows"], "sha256": sha}
+
+
+def read_checked(path, *, progress=None, cancelled=None) -> tuple[dict, str]:
+    """:func:`core.drift.profile_file.read_profile_file` in the form a worker task calls."""
+    out = pf.read_profile_file(path)
+    if progress is not None:
+        progress(1.0)
+    return out

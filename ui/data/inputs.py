@@ -52,7 +52,7 @@ class FileBox(QGroupBox):
         self.info.setObjectName("fileInfo")
         self.info.setWordWrap(True)
         self.info.setStyleSheet(HINT_STYLE)
-        row = QHBoxLayout()
+        row = self._row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
         row.addWidget(self.browse_button)
         lay = QVBoxLayout(self)
@@ -60,6 +60,10 @@ class FileBox(QGroupBox):
         lay.setSpacing(2)
         lay.addLayout(row)
         lay.addWidget(self.info)
+
+    def add_widget(self, widget) -> None:
+        """Put ``widget`` (a button) at the end of the path row."""
+        self._row.addWidget(widget)
 
     @property
     def path(self) -> str:

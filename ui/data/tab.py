@@ -24,6 +24,7 @@ from ui.common.tasks import TaskBar, TaskQueue
 from ui.data import tasks as data_tasks
 from ui.data.inputs import FileBox, InputsPanel
 from ui.data.options import DriftOptions
+from ui.data.profile_actions import ProfileActions
 from ui.data.profile_reference import ProfileReference
 from ui.data.run_history import RunHistory
 from ui.data.schema_scope import SchemaScope, file_name, same_file
@@ -35,7 +36,7 @@ from ui.common.dialogs import message_label
 ERROR_STYLE = "color:#cf222e;font-weight:bold"
 
 
-class DataTab(ProfileReference, ValidationActions, QWidget):
+class DataTab(ProfileActions, ProfileReference, ValidationActions, QWidget):
     title = "Data"
 
     def __init__(self, context, parent=None):
@@ -59,6 +60,7 @@ class DataTab(ProfileReference, ValidationActions, QWidget):
         self.options = DriftOptions()
         self.options.run_button.clicked.connect(self.run_drift)
         self.error_label = message_label("dataError", ERROR_STYLE)  # one line, shown where the tab is
+        self.setup_profile_actions()
 
         self.inputs = InputsPanel()
         self.drift_view = DriftView()
@@ -83,6 +85,7 @@ class DataTab(ProfileReference, ValidationActions, QWidget):
         lay.setSpacing(4)
         lay.addWidget(top)
         lay.addWidget(self.error_label)
+        lay.addWidget(self.profile_note)
         lay.addWidget(self.sub_tabs, 1)
         lay.addWidget(self.task_bar)
 
@@ -174,6 +177,7 @@ class DataTab(ProfileReference, ValidationActions, QWidget):
     def show_error(self, title: str, message: str) -> None:
         """A failure, shown once: in the red line under the file boxes and options, where the user just acted."""
         self.last_error = message
+        self.profile_note.setVisible(False)
         self.error_label.setText(f"{title}: {message}")
         self.error_label.setVisible(True)
 
