@@ -13,6 +13,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from core.data.tables import read_table  # noqa: E402
+from core.drift import dask_parts as dp  # noqa: E402
 from core.drift.dask_profile import build_dask_profile  # noqa: E402
 from core.drift.profile_file import build_profile_data, make_profile_file  # noqa: E402
 from core.drift.profile_merge import merge_profiles  # noqa: E402
@@ -43,7 +44,8 @@ def _big_frame(n: int = 12_000) -> pd.DataFrame:
     when = pd.Series(when).mask(rng.random(n) < 0.03)
     return pd.DataFrame({"ties": ties, "heavy": heavy, "rating": rng.integers(1, 6, n), "colour": labels,
                          "flag": flags, "when": when, "user_id": np.arange(n) * 3,
-                         "order_id": rng.integers(0, n // 2, n), "note": [f"note {i}" for i in range(n)]})
+                         "order_id": rng.integers(0, n // 2, n), "note": [f"note {i}" for i in range(n)],
+                         "grade": pd.Categorical(rng.choice(["A", "B", "C"], n))})
 
 
 def _small_frame() -> pd.DataFrame:
@@ -181,3 +183,21 @@ def test_cancel_stops_the_build_and_the_cluster_stays_usable(cluster, data):
         build_dask_profile(data["folder"], scheduler=cluster, cancelled=lambda: True)
     got, _ = build_dask_profile(data["small"], scheduler=cluster)
     assert got["rows"] == 300
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_value_ranges_are_the_sorted_column_and_quantiles_are_numpys(seed):
+    rng = np.random.default_rng(seed)
+    parts = [np.sort(np.round(rng.normal(size=rng.integers(0, 3000)), int(rng.integers(0, 3))))
+             for _ in range(int(rng.integers(1, 9)))]
+    whole = np.sort(np.concatenate(parts))
+    cuts = dp.splitters([dp.run_info(p) for p in parts], int(rng.integers(1, 12)))
+    splits = [dp.split_sorted(p, cuts) for p in parts]
+    ranges = [dp.merge_runs(*[s[j] for s in splits]) for j in range(cuts.size + 1)]
+    assert np.array_equal(np.concatenate(ranges), whole)
+    assert all(a[-1] < b[0] for a, b in zip(ranges, ranges[1:]) if a.size and b.size)  # value-disjoint
+    assert sum(dp.range_info(r, None)["unique"] for r in ranges) == np.unique(whole).size
+    if whole.size:
+        probs = np.concatenate([np.linspace(0, 1, 101), rng.random(50)])
+        lo, hi, gamma = dp.quantile_plan(whole.size, probs)
+        assert dp.interpolate(whole[lo], whole[hi], gamma).tolist() == np.quantile(whole, probs).tolist()

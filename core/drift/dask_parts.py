@@ -36,7 +36,11 @@ LABEL_CAP = K.MAX_CATEGORIES + 1
 # ---------------------------------------------------------------- kind inference from aggregates
 
 def raw_class(dtype) -> str:
-    """How the kind rules see a column's storage type: bool, datetime, number or string."""
+    """How the kind rules see a column's storage type: bool, datetime, number, string, or labels (a
+    pandas category of non-text labels); a category of text labels counts as string."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = dtype.categories.dtype
+        return "string" if pd.api.types.is_string_dtype(cats) or cats == object else "labels"
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -60,7 +64,7 @@ def kind_stats(df: pd.DataFrame, columns: list) -> dict:
     for name in columns:
         s = df[name]
         cls = raw_class(s.dtype)
-        if cls in ("bool", "datetime"):
+        if cls in ("bool", "datetime", "labels"):
             continue
         if cls == "number":
             out[name] = _number_stats(K._numbers(s))
@@ -110,6 +114,8 @@ def decide_kind(name: str, cls: str, stats: dict | None, dictionary: bool = Fals
         return "boolean"
     if cls == "datetime":
         return "datetime"
+    if cls == "labels":
+        return "categorical"
     if cls == "number":
         return _whole_kind(name, stats) if stats["finite"] and stats["whole"] else "numeric"
     n = stats["n"]

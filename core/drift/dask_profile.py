@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from core.drift import dask_parts as dp
 from core.drift.profile import CATEGORY_KINDS, DECILES, KINDS, NUMERIC_KINDS, SKETCH_VALUES_MAX, sketch_probs
@@ -45,6 +46,7 @@ from core.errors import Cancelled, InputFileError, PreflightError, check_cancel
 LOCAL_WORKERS = 2
 PASSES = 5
 POLL = 0.02
+RANGE_ROWS = 4_000_000  # values per sorted range (32 MB); at least one range per worker, at most one per partition
 # no dashboard; the scheduler's health endpoint on a free loopback port (not 8787 on every interface)
 LOOPBACK_HTTP = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
 
@@ -234,7 +236,8 @@ def _infer(session, parts, dtypes, wanted, overrides, dictionary) -> dict:
     if need:
         per_part = session.gather(session.client.compute([dask.delayed(dp.kind_stats)(p, need) for p in parts]))
         stats = {n: dp.merge_kind_stats([s[n] for s in per_part]) for n in need}
-    return {n: overrides.get(n) or dp.decide_kind(n, classes[n], stats.get(n), n in dictionary) for n in wanted}
+    return {n: overrides.get(n) or dp.decide_kind(n, classes[n], stats.get(n), n in dictionary or
+                                                  isinstance(dtypes[n], pd.CategoricalDtype)) for n in wanted}
 
 
 def _profile(session, parts, kinds, edges_from, path, report) -> dict:
@@ -295,11 +298,13 @@ def _numeric(session, values: dict, edges: dict, report) -> dict:
     if not values:
         return {}
     names = list(values)
+    workers = max(session.workers, 1)
     infos = session.gather([session.submit(dp.run_info, f) for n in names for f in values[n]])
     ranges = {}
     for n in names:
         mine, infos = infos[:len(values[n])], infos[len(values[n]):]
-        cuts = dp.splitters(mine, len(values[n]))
+        count = sum(i["n"] for i in mine)
+        cuts = dp.splitters(mine, min(len(values[n]), max(workers, -(-count // RANGE_ROWS))))
         splits = [session.submit(dp.split_sorted, f, cuts) for f in values[n]]
         ranges[n] = [session.submit(dp.merge_runs, *[session.submit(dp.piece, s, j) for s in splits])
                      for j in range(cuts.size + 1)]
