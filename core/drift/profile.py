@@ -172,7 +172,6 @@ def summarise_numeric(sorted_values: np.ndarray, missing: int, infinite: int = 0
     n = int(a.size)
     if n == 0:
         return NumericRef(0, missing, None, None, None, None, None, None, 0, a, True, infinite)
-    from core.drift.stattests import bin_counts
     edges = decile_edges(a)
     unique = int(np.count_nonzero(a[1:] != a[:-1]) + 1)
     return NumericRef(n, missing, edges, bin_counts(a, edges), float(np.mean(a)), float(np.std(a)),
@@ -204,6 +203,18 @@ def _numeric_to_dict(ref: NumericRef) -> dict:
             out["sketch"] = {"type": "quantiles", "probs": probs.tolist(),
                              "values": sorted_quantiles(ref.sample, probs).tolist()}
     return out
+
+
+def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts in the len(edges)+1 bins ``(-inf, e0), [e0, e1), ..., [e_last, inf)``.
+
+    Equal to ``np.bincount(np.searchsorted(edges, x, side="right"))`` but reads
+    a sorted array: a value equal to an edge lands in the upper bin, values
+    outside the edges land in the outer bins, and a bin between two equal
+    (duplicate) edges is simply empty.
+    """
+    cuts = np.searchsorted(sorted_values, np.asarray(edges, dtype=float), side="left")
+    return np.diff(np.concatenate(([0], cuts, [sorted_values.size]))).astype(np.int64)
 
 
 def decile_edges(sorted_values: np.ndarray) -> np.ndarray:

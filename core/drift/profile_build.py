@@ -105,7 +105,7 @@ def _build_memory(path, overrides, columns, edges, progress, cancelled):
 def _build_duckdb(path, overrides, columns, edges, memory_limit, progress, cancelled):
     from core.data import duckdb_source as dsrc
     from core.drift import profile_file as pf
-    from core.drift.ooc import fetch_column, sha256_path
+    from core.drift.ooc_read import fetch_column, sha256_path
 
     conn = dsrc.connect(memory_limit)
     try:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from core.canonical import canonical_json, sha256_text, utc_now
-from core.drift.profile import (CATEGORY_KINDS, DECILES, KINDS, NUMERIC_KINDS, ReferenceProfile,
+from core.drift.profile import (CATEGORY_KINDS, DECILES, KINDS, NUMERIC_KINDS, ReferenceProfile, bin_counts,
                                 summarise_column, summary_entry)
 from core.errors import InputFileError, PreflightError, check_cancel
 
@@ -86,8 +86,6 @@ def column_entry(series, kind: str, name: str, given: dict | None = None) -> dic
     With ``given`` (the ``columns`` of an ``--edges-from`` profile) a numeric column takes that profile's
     decile edges and counts its values into those bins.
     """
-    from core.drift.stattests import bin_counts
-
     if kind not in KINDS:
         raise PreflightError(f"column '{name}': unknown kind {kind!r}")
     if given is not None and kind in NUMERIC_KINDS:

@@ -45,6 +45,7 @@ from scipy import stats as _st
 from scipy.spatial.distance import jensenshannon as _scipy_js
 
 from core.drift.bands import PSI_MAJOR, PSI_MODERATE, psi_band  # noqa: F401  (re-exported)
+from core.drift.profile import bin_counts  # noqa: F401  (re-exported)
 
 ZERO_SHARE = 1e-4
 KS_EXACT_MAX_N = 10_000  # scipy's ks_2samp(method="auto") switches to asymptotic above this
@@ -142,18 +143,6 @@ def chi2(ref_counts, cur_counts) -> tuple[float, float]:
         return 0.0, 1.0
     res = _st.chi2_contingency(table)
     return float(res.statistic), float(res.pvalue)
-
-
-def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts in the len(edges)+1 bins ``(-inf, e0), [e0, e1), ..., [e_last, inf)``.
-
-    Equal to ``np.bincount(np.searchsorted(edges, x, side="right"))`` but reads
-    a sorted array: a value equal to an edge lands in the upper bin, values
-    outside the edges land in the outer bins, and a bin between two equal
-    (duplicate) edges is simply empty.
-    """
-    cuts = np.searchsorted(sorted_values, np.asarray(edges, dtype=float), side="left")
-    return np.diff(np.concatenate(([0], cuts, [sorted_values.size]))).astype(np.int64)
 
 
 def sorted_histogram(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
