@@ -215,3 +215,17 @@ def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(ValueError):
         pf.write_profile_file(doc, tmp_path / "p.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_write_leaves_nothing_and_a_written_file_has_the_usual_permissions(tmp_path, monkeypatch):
+    import os
+
+    doc = _doc(_table(n=500))
+    pf.write_profile_file(doc, tmp_path / "ok.json")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "ok.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    monkeypatch.setattr(pf.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        pf.write_profile_file(doc, tmp_path / "p.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.json"]

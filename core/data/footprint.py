@@ -28,7 +28,9 @@ def data_bytes(path) -> int | None:
 
 
 def human_bytes(n: float) -> str:
-    return f"{n / (1 << 30):.2f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.2f} GB"
+    return f"{n / (1 << 20):.0f} MB" if n >= 10 << 20 else f"{n / (1 << 20):.1f} MB"
 
 
 def engine_by_size(paths, factor: float, limit: int) -> tuple[str, str]:
@@ -38,8 +40,10 @@ def engine_by_size(paths, factor: float, limit: int) -> tuple[str, str]:
     if None in sizes:
         return "memory", "auto: a table is not CSV or Parquet, which the out-of-core engine needs"
     need = factor * sum(sizes)
+    what, take, would = ("the tables", "take", "would take") if len(sizes) > 1 else ("the table", "takes",
+                                                                                    "would take")
     if need > limit:
-        return "duckdb", (f"auto: the tables would take about {human_bytes(need)} in memory, over the "
+        return "duckdb", (f"auto: {what} {would} about {human_bytes(need)} in memory, over the "
                           f"memory limit of {human_bytes(limit)}")
-    return "memory", (f"auto: the tables take about {human_bytes(need)} in memory, within the memory "
+    return "memory", (f"auto: {what} {take} about {human_bytes(need)} in memory, within the memory "
                       f"limit of {human_bytes(limit)}")

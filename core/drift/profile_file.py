@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -134,13 +134,15 @@ def write_profile_file(doc: dict, path) -> str:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputFileError(path, "cannot write the profile: the folder does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".profile-", suffix=".tmp", dir=folder)
+    # a new file of a random name (created as open() does, so with the user's usual permissions), renamed
+    # over ``path`` once complete
+    tmp = folder / f".profile-{secrets.token_hex(8)}.tmp"
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with open(tmp, "x", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return sha256_text(text)
 

@@ -86,8 +86,9 @@ class ProfileActions:
             if not ok:
                 return
         pid = list(reversed(profiles))[labels.index(chosen)]["id"]
-        out, _ = QFileDialog.getSaveFileName(self, "Export the reference profile", f"profile-{pid}.profile.json",
-                                             PROFILE_FILTER)
+        folder = Path(self.context.store.path).parent  # beside the assessment, not the working directory
+        out, _ = QFileDialog.getSaveFileName(self, "Export the reference profile",
+                                             str(folder / f"profile-{pid}.profile.json"), PROFILE_FILTER)
         if out:
             self.export_profile(pid, out)
 

@@ -202,6 +202,7 @@ class DataTab(ProfileActions, ProfileReference, ValidationActions, QWidget):
     def load_preview(self, role: str, path: str) -> None:
         box = self._box(role)
         self.error_label.setVisible(False)
+        self.profile_note.setVisible(False)
         box.set_info("reading...")
         self.tables[role] = None
         self.row_counts[role] = None
