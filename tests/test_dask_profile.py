@@ -122,11 +122,11 @@ def test_small_table_values_sketch_with_the_default_local_cluster(data):
     assert extra["scheduler"].startswith("local cluster")
 
 
-def test_overrides_and_columns(cluster, data):
+def test_overrides_and_columns_on_a_glob_of_files(cluster, data):
     kw = {"overrides": {"rating": "numeric", "user_id": "numeric", "ties": "categorical"},
           "columns": ["rating", "user_id", "ties", "when"]}
     expected = _local(data["whole"], **kw)
-    got, _ = build_dask_profile(data["folder"], scheduler=cluster, **kw)
+    got, _ = build_dask_profile(data["folder"] / "part-*.parquet", scheduler=cluster, **kw)
     assert {n: c["kind"] for n, c in got["columns"].items()} == \
         {"rating": "numeric", "user_id": "numeric", "ties": "categorical", "when": "datetime"}
     assert_same_profile(expected, got)
@@ -134,8 +134,11 @@ def test_overrides_and_columns(cluster, data):
 
 def test_csv_table(cluster, data):
     csv = data["root"] / "small.csv"
-    _small_frame().drop(columns=["empty"]).to_csv(csv, index=False)
+    _small_frame().drop(columns=["empty"]).to_csv(csv, index=False, sep=";")
     assert_same_profile(_local(csv), build_dask_profile(csv, scheduler=cluster)[0])
+    gz = data["root"] / "small.csv.gz"
+    _small_frame().to_csv(gz, index=False)
+    assert_same_profile(_local(gz), build_dask_profile(gz, scheduler=cluster)[0])
 
 
 def test_parts_built_on_the_whole_tables_edges_merge_to_its_bin_counts(cluster, data):
@@ -168,6 +171,10 @@ def test_bad_inputs_name_the_file_and_column(cluster, data, tmp_path):
     pq.write_table(pa.table({"a": ["p", "q"], "b": ["x", "y"]}), mixed / "two.parquet")
     with pytest.raises(InputFileError, match=r"two\.parquet.*'a'"):
         build_dask_profile(mixed, scheduler=cluster)
+    with pytest.raises(InputFileError, match=r"two\.parquet.*'a'"):
+        build_dask_profile(mixed / "*.parquet", scheduler=cluster)
+    with pytest.raises(InputFileError, match="no file matches"):
+        build_dask_profile(mixed / "*.csv", scheduler=cluster)
     dates = tmp_path / "dates.parquet"
     pq.write_table(pa.table({"t": pa.array([1.0, 2.0, 3.0])}), dates)
     with pytest.raises(InputFileError, match=r"dates\.parquet.*'t'"):

@@ -64,19 +64,40 @@ def _files(path) -> tuple[str, list[Path]]:
         p = Path(path)
         if not p.exists():
             raise InputFileError(p, "file not found")
-        if p.is_dir():
-            from core.data.duckdb_source import _check_dataset_schema
-
-            _check_dataset_schema(p)
-            return "parquet", sorted(p.rglob("*.parquet"))
-        files = [p]
+        files = sorted(p.rglob("*.parquet")) if p.is_dir() else [p]
+        if not files:
+            raise InputFileError(p, "is a folder without .parquet files")
     kinds = {_format(f) for f in files}
     if len(kinds) > 1:
         raise InputFileError(path, "mixes Parquet and CSV files; give one format")
     for f in files:
         if f.stat().st_size == 0:
             raise InputFileError(f, "is empty (0 bytes)")
-    return kinds.pop(), files
+    fmt = kinds.pop()
+    if fmt == "parquet":
+        _one_schema(files)
+    return fmt, files
+
+
+def _one_schema(files: list[Path]) -> None:
+    """Every Parquet file of the table must have the same columns and types (else: which file, which column)."""
+    import pyarrow.parquet as pq
+
+    first = first_file = None
+    for f in files:
+        try:
+            schema = pq.read_schema(f)
+        except Exception as exc:  # noqa: BLE001 - a damaged file: say which
+            raise InputFileError(f, f"is not a readable Parquet file ({exc})") from None
+        types = {n: str(schema.field(n).type) for n in schema.names}
+        if first is None:
+            first, first_file = types, f
+            continue
+        for col in sorted(set(types) | set(first)):
+            if types.get(col) != first.get(col):
+                raise InputFileError(f, f"column {col!r} is {types.get(col, 'absent')} here but "
+                                        f"{first.get(col, 'absent')} in {first_file.name}: the files of a table "
+                                        "need one schema")
 
 
 def _format(f: Path) -> str:
@@ -114,15 +135,19 @@ def _dictionary_columns(files: list[Path]) -> set:
 def _read(fmt: str, files: list[Path], path):
     import dask.dataframe as dd
 
-    from core.data.text import NULL_TOKENS
+    from core.data.text import NULL_TOKENS, sniff_delimiter
 
     try:
         if fmt == "parquet":
-            src = str(path) if Path(path).is_dir() else [str(f) for f in files]
-            return dd.read_parquet(src)
-        sep = "\t" if ".tsv" in files[0].name.lower() else ","
+            return dd.read_parquet([str(f) for f in files])
+        gz = files[0].name.lower().endswith(".gz")
+        opener = __import__("gzip").open if gz else open
+        with opener(files[0], "rb") as fh:
+            head = fh.read(65536)
+        base = "tsv" if ".tsv" in files[0].name.lower() else "csv"
+        sep = sniff_delimiter(head.decode("utf-8", "replace").lstrip("\ufeff"), base, len(head) < 65536)
         return dd.read_csv([str(f) for f in files], sep=sep, dtype=str, keep_default_na=False,
-                           na_values=list(NULL_TOKENS), blocksize="64MB")
+                           na_values=list(NULL_TOKENS), blocksize=None if gz else "64MB", encoding="utf-8-sig")
     except (OSError, ValueError, TypeError) as exc:
         raise InputFileError(path, f"cannot be read ({str(exc).splitlines()[0] if str(exc) else exc})") from None
 
