@@ -1,9 +1,10 @@
 """The per-partition work of the Dask profile builder (:mod:`core.drift.dask_profile`), in plain pandas/numpy.
 
-These functions run on the Dask workers (and import no Dask themselves).  Each one sees one partition of
-the table, or one value range of a column, and returns something small or a numpy array that stays on
-the worker:
+Apart from the two file checks (run by the client), these functions run on the Dask workers and import
+no Dask themselves.  Each sees one partition of the table, or one value range of a column, and returns
+something small or a numpy array that stays on the worker:
 
+* :func:`one_schema` / :func:`dictionary_columns` - checks and facts read from the Parquet footers only;
 * :func:`kind_stats` - the aggregates from which :func:`decide_kind` infers a column's kind by the rules of
   :mod:`core.data.kinds` (distinct counts capped where the rules stop caring, parse counts, whole-number
   flags);
@@ -18,6 +19,7 @@ the worker:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,11 +28,57 @@ from core.data import kinds as K
 from core.drift.profile import CATEGORY_KINDS, NUMERIC_KINDS, CategoricalRef, category_counts, \
     numeric_array, summary_entry
 from core.drift.stattests import bin_counts
-from core.errors import PreflightError
+from core.errors import InputFileError, PreflightError
 
 SAMPLE_PER_PART = 256
 NUMERIC_CAP = K.MAX_INT_CATEGORIES + 1
 LABEL_CAP = K.MAX_CATEGORIES + 1
+
+
+# ---------------------------------------------------------------- the files
+
+def one_schema(files: list[Path]) -> None:
+    """Every Parquet file of the table must have the same columns and types (else: which file, which column)."""
+    import pyarrow.parquet as pq
+
+    first = first_file = None
+    for f in files:
+        try:
+            schema = pq.read_schema(f)
+        except Exception as exc:  # noqa: BLE001 - a damaged file: say which
+            raise InputFileError(f, f"is not a readable Parquet file ({exc})") from None
+        types = {n: str(schema.field(n).type) for n in schema.names}
+        if first is None:
+            first, first_file = types, f
+            continue
+        for col in sorted(set(types) | set(first)):
+            if types.get(col) != first.get(col):
+                raise InputFileError(f, f"column {col!r} is {types.get(col, 'absent')} here but "
+                                        f"{first.get(col, 'absent')} in {first_file.name}: the files of a table "
+                                        "need one schema")
+
+
+def dictionary_columns(files: list[Path]) -> set:
+    """Text columns the reader would load as categoricals (stored in at most 3 bytes per value)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from core.data.readers import DICTIONARY_BYTES_PER_VALUE
+
+    rows, sizes, strings = 0, {}, None
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        rows += meta.num_rows
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                chunk = group.column(c)
+                sizes[chunk.path_in_schema] = sizes.get(chunk.path_in_schema, 0) + chunk.total_uncompressed_size
+        if strings is None:
+            schema = pq.read_schema(f)
+            strings = [fl.name for fl in schema if pa.types.is_string(fl.type) or pa.types.is_large_string(fl.type)]
+    rows = max(rows, 1)
+    return {n for n in strings or [] if sizes.get(n, rows * 100) / rows <= DICTIONARY_BYTES_PER_VALUE}
 
 
 # ---------------------------------------------------------------- kind inference from aggregates

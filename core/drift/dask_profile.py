@@ -75,29 +75,8 @@ def _files(path) -> tuple[str, list[Path]]:
             raise InputFileError(f, "is empty (0 bytes)")
     fmt = kinds.pop()
     if fmt == "parquet":
-        _one_schema(files)
+        dp.one_schema(files)
     return fmt, files
-
-
-def _one_schema(files: list[Path]) -> None:
-    """Every Parquet file of the table must have the same columns and types (else: which file, which column)."""
-    import pyarrow.parquet as pq
-
-    first = first_file = None
-    for f in files:
-        try:
-            schema = pq.read_schema(f)
-        except Exception as exc:  # noqa: BLE001 - a damaged file: say which
-            raise InputFileError(f, f"is not a readable Parquet file ({exc})") from None
-        types = {n: str(schema.field(n).type) for n in schema.names}
-        if first is None:
-            first, first_file = types, f
-            continue
-        for col in sorted(set(types) | set(first)):
-            if types.get(col) != first.get(col):
-                raise InputFileError(f, f"column {col!r} is {types.get(col, 'absent')} here but "
-                                        f"{first.get(col, 'absent')} in {first_file.name}: the files of a table "
-                                        "need one schema")
 
 
 def _format(f: Path) -> str:
@@ -107,29 +86,6 @@ def _format(f: Path) -> str:
     if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
         return "csv"
     raise InputFileError(f, "the Dask engine reads Parquet or CSV files (or a folder of Parquet files)")
-
-
-def _dictionary_columns(files: list[Path]) -> set:
-    """Text columns the reader would load as categoricals (stored in at most 3 bytes per value)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from core.data.readers import DICTIONARY_BYTES_PER_VALUE
-
-    rows, sizes, strings = 0, {}, None
-    for f in files:
-        meta = pq.ParquetFile(f).metadata
-        rows += meta.num_rows
-        for g in range(meta.num_row_groups):
-            group = meta.row_group(g)
-            for c in range(group.num_columns):
-                chunk = group.column(c)
-                sizes[chunk.path_in_schema] = sizes.get(chunk.path_in_schema, 0) + chunk.total_uncompressed_size
-        if strings is None:
-            schema = pq.read_schema(f)
-            strings = [fl.name for fl in schema if pa.types.is_string(fl.type) or pa.types.is_large_string(fl.type)]
-    rows = max(rows, 1)
-    return {n for n in strings or [] if sizes.get(n, rows * 100) / rows <= DICTIONARY_BYTES_PER_VALUE}
 
 
 def _read(fmt: str, files: list[Path], path):
@@ -237,7 +193,7 @@ def build_dask_profile(path, *, overrides: dict | None = None, columns: list[str
         if name not in names:
             raise InputFileError(path, f"has no column '{name}'")
     ddf = ddf[wanted]
-    dictionary = _dictionary_columns(files) if fmt == "parquet" and len(files) else set()
+    dictionary = dp.dictionary_columns(files) if fmt == "parquet" and len(files) else set()
     session = _Session(scheduler, cancelled, path)
     try:
         parts = ddf.to_delayed()
