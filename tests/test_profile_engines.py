@@ -135,3 +135,19 @@ def test_out_of_core_drift_checks_the_profile_against_the_table(data, tmp_path, 
     code, _, err = _run(capsys, "drift", tmp_path / "narrow.parquet", "--reference-profile-file",
                         tmp_path / "ref.json", "--engine", "duckdb", "--json")
     assert code == 2 and "is not in the current table" in err and "ref.json" in err
+
+
+def test_cli_dask_engine_writes_the_in_memory_profile(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "profile", data / "parts", "--engine", "dask", "--out", "dask.json", "--json")
+    assert code == 0, err
+    assert json.loads(out)["engine"] == "dask"
+    build_profile_file(data / "parts", tmp_path / "ooc.json", engine="duckdb")
+    dask_doc, ooc_doc = read_profile_file(tmp_path / "dask.json")[0], read_profile_file(tmp_path / "ooc.json")[0]
+    assert dask_doc["provenance"]["engine"].startswith("dask-")
+    assert dask_doc["provenance"]["scheduler"].startswith("local cluster")
+    for name, col in ooc_doc["columns"].items():  # file order may differ: compare the order-free parts
+        other = dask_doc["columns"][name]
+        for key in ("kind", "count", "missing", "deciles", "bin_counts", "min", "max", "unique", "categories",
+                    "sketch"):
+            assert col.get(key) == other.get(key), (name, key)
