@@ -732,14 +732,17 @@ def parse_args(argv=None):
     p.add_argument("--accuracy", type=int, default=10000,
                    help="percentile_approx accuracy with --approx-deciles (rank error <= 1/accuracy; default "
                         "10000)")
-    p.add_argument("--datetime-resolution", choices=("us", "ns"), default="us",
-                   help="compute epoch seconds as pandas does from microseconds (default; Parquet files "
-                        "written by Spark with TIMESTAMP_MICROS) or nanoseconds (files Preflight reads as ns)")
+    p.add_argument("--datetime-resolution", choices=("auto", "us", "ns"), default="auto",
+                   help="compute epoch seconds as pandas does from whole microseconds (us) or nanoseconds (ns), "
+                        "as Preflight's own reader holds the times: auto (default) is ns for CSV, which "
+                        "Preflight reads in nanoseconds, and us for Parquet and tables (Spark's timestamps)")
     p.add_argument("--cache", action="store_true", help="cache the selected columns between the passes")
     p.add_argument("--master", help="Spark master when run with plain python (e.g. local[2]); spark-submit "
                                     "sets it otherwise")
     p.add_argument("--force-pivot-deciles", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.datetime_resolution == "auto":
+        args.datetime_resolution = "ns" if args.input and args.format == "csv" else "us"
     if args.accuracy < 1:
         p.error("--accuracy must be a positive integer")
     return args
