@@ -285,21 +285,29 @@ def test_partition_profiles_on_given_edges_merge_into_the_whole(spark, data, spa
             assert _close(got["mean"], col["mean"], 1e-9) and _close(got["std"], col["std"], 1e-9), name
 
 
-def test_a_csv_input_gives_the_local_profile_of_the_same_csv(spark, data, tmp_path):
+def test_python_profile_job_on_a_csv_gives_the_local_profile_of_the_same_csv(data, tmp_path):
+    """The job as users run it (plain python, its own local Spark) on CSV input."""
     ours_path, theirs_path = tmp_path / "spark.json", tmp_path / "local.json"
-    _run_job(spark, "--input", data["cur"], "--format", "csv", "--out", ours_path)
+    proc = subprocess.run([sys.executable, str(JOB), "--master", "local[2]", "--input", str(data["cur"]),
+                           "--format", "csv", "--out", str(ours_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["out"] == str(ours_path)
     assert cli_main(["profile", str(data["cur"]), "--out", str(theirs_path)]) == 0
     ours, theirs = read_profile_file(ours_path)[0], read_profile_file(theirs_path)[0]
     assert set(ours["columns"]) == set(theirs["columns"]) and ours["rows"] == theirs["rows"]
     for name in theirs["columns"]:
         _assert_same_column(name, ours["columns"][name], theirs["columns"][name])
+    assert ours["columns"]["ts"]["kind"] == "datetime" and ours["provenance"]["datetime_resolution"] == "ns"
 
 
 def test_approximate_deciles_say_so(spark, data, tmp_path):
+    spark.read.parquet(str(data["parts"])).createOrReplaceTempView("reference_rows")
     out = tmp_path / "approx.json"
-    _run_job(spark, "--input", data["parts"], "--out", out, "--columns", "amount,sparse", "--approx-deciles",
+    _run_job(spark, "--table", "reference_rows", "--out", out, "--columns", "amount,sparse", "--approx-deciles",
              "--accuracy", "500")
     doc, _ = read_profile_file(out)
+    assert doc["provenance"]["source"] == "reference_rows" and doc["rows"] == ROWS
     assert doc["provenance"]["deciles"] == "approximate: percentile_approx accuracy 500, rank error <= 1/500"
     amount = doc["columns"]["amount"]
     assert amount["sketch"]["rank_error"] > 1 / 500
@@ -312,13 +320,23 @@ def test_a_missing_column_is_one_clear_error(spark, data, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def _one_line_error(*argv) -> str:
+    proc = subprocess.run([sys.executable, str(JOB), *map(str, argv)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    return lines[0]
+
+
 def test_a_bad_path_is_one_line_and_exit_2_and_writes_nothing(tmp_path):
     out = tmp_path / "ref.json"
-    proc = subprocess.run([sys.executable, str(JOB), "--input", str(tmp_path / "missing"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "not found" in lines[0]
+    assert "not found" in _one_line_error("--input", tmp_path / "missing", "--out", out)
     assert not list(tmp_path.iterdir())
+    assert "folder does not exist" in _one_line_error("--input", tmp_path, "--out", tmp_path / "no" / "x.json")
+    bad = job.make_document({"a": {"kind": "weird", "count": 1, "missing": 0}}, 1, {"engine": "test"}, "own")
+    job.write_document(bad, tmp_path / "bad.json")
+    assert "unknown kind 'weird'" in _one_line_error("--input", tmp_path, "--out", out, "--kinds-from",
+                                                      tmp_path / "bad.json")
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
     helped = subprocess.run([sys.executable, str(JOB), "--help"], capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "--edges-from" in helped.stdout and "--approx-deciles" in helped.stdout

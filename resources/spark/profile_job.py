@@ -803,14 +803,15 @@ def load(spark, args):
         raise JobError(f"{args.table or args.input}: cannot read it ({first})") from None
 
 
-def build(spark, args) -> tuple[dict, dict]:
-    """The profile document for ``args`` on ``spark``, and a few facts about the run."""
+def build(spark, args, inputs: tuple) -> tuple[dict, dict]:
+    """The profile document for ``args`` on ``spark``, and a few facts about the run.
+
+    ``inputs`` is (kinds given on the command line, kinds from --kinds-from, --edges-from columns or None)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
     import pyspark
 
-    given_kinds, file_kinds = fixed_kinds(args)
-    given = read_profile(args.edges_from, "--edges-from")["columns"] if args.edges_from else None
+    given_kinds, file_kinds, given = inputs
     df = load(spark, args)
     present = [f.name for f in df.schema.fields]
     if len(set(present)) != len(present):
@@ -869,10 +870,12 @@ def _cluster_facts(spark, df) -> dict:
 def run(args, spark=None) -> dict:
     """Build and write the profile; returns a short summary.  Raises JobError for bad input."""
     check_local_paths(args)
+    inputs = (*fixed_kinds(args),  # the small files are checked before Spark starts
+              read_profile(args.edges_from, "--edges-from")["columns"] if args.edges_from else None)
     own = spark is None
     spark = spark or spark_session(args)
     try:
-        doc, info = build(spark, args)
+        doc, info = build(spark, args, inputs)
     finally:
         if own and args.master:
             spark.stop()
