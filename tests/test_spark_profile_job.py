@@ -230,6 +230,7 @@ def test_the_spark_profile_equals_the_local_profile(spark_profile, local_profile
     for name in theirs["columns"]:
         _assert_same_column(name, ours["columns"][name], theirs["columns"][name])
     assert ours["columns"]["amount"]["sketch"]["type"] == "quantiles"
+    assert summary["asked_by_frequency"].get("3", 0) > 0  # order statistics no plain probability reaches
     assert ours["columns"]["sparse"]["sketch"]["type"] == "values"
     assert theirs["columns"]["amount"]["missing"] == 73  # NaN, nulls and the three infinities
     prov = ours["provenance"]

@@ -216,8 +216,8 @@ def string_kind(name: str, st: dict) -> str | None:
 class Columns:
     """Spark expressions for each column: its source type and the value seen by each kind."""
 
-    def __init__(self, F, types, df, resolution: str):
-        self.F, self.T, self.df, self.resolution = F, types, df, resolution
+    def __init__(self, F, types, df, resolution: str, null_words: bool = False):
+        self.F, self.T, self.df, self.resolution, self.null_words = F, types, df, resolution, null_words
         self.dtypes = {f.name: f.dataType for f in df.schema.fields}
         self.rows = 0
 
@@ -240,9 +240,11 @@ class Columns:
         return self.F.col("`" + name.replace("`", "``") + "`")
 
     def string(self, name: str):
-        """The column as text, Preflight's missing-value words read as missing."""
+        """The column as text; in CSV input Preflight's missing-value words (NA, null, ...) are missing."""
         F = self.F
         s = self.col(name)
+        if not self.null_words:
+            return s
         return F.when(s.isin(*NULL_TOKENS), F.lit(None).cast("string")).otherwise(s)
 
     def _finite(self, x):
@@ -275,8 +277,8 @@ class Columns:
     def _sql(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
 
-    def missing_of_text(self, name: str):
-        """Non-missing test of a text column."""
+    def present(self, name: str):
+        """Whether a value of a text column is there (not null, not NaN, not a missing-value word)."""
         src = self.source(name)
         if src == "string":
             return self.string(name).isNotNull()
@@ -322,7 +324,8 @@ def kind_pass(cols: Columns, names, fixed: dict):
 
     for name in names:
         src = cols.source(name)
-        if src in ("float", "integer", "datetime"):
+        add((name, "present"), F.count(F.when(cols.present(name), F.lit(1))))  # a text column's count
+        if src in ("float", "integer", "datetime") and fixed.get(name) not in ("text",) + CATEGORY_KINDS:
             x = cols.number(name)
             add((name, "n"), F.count(x))
             add((name, "distinct"), F.countDistinct(x))
@@ -470,7 +473,7 @@ def numeric_columns(cols: Columns, kinds: dict, counts: dict, args, given: dict)
     F = cols.F
     names = [n for n, k in kinds.items() if k in NUMERIC_KINDS]
     xs = {name: cols.number(name, kinds[name]) for name in names}
-    out, info = {}, {"pivot_rounds": 0}
+    out, info = {}, {"pivot_rounds": 0, "asked_by_frequency": {}}
     aggs, plans = [], {}
     for i, name in enumerate(names):
         n, x = counts[name], F.col(f"x{i}")
@@ -493,6 +496,8 @@ def numeric_columns(cols: Columns, kinds: dict, counts: dict, args, given: dict)
                 force = dec_ks if args.force_pivot_deciles else ()
                 asks = st.wanted(dec_ks | targets_of(n, probs), force_pivot=force)
                 for f, ask in asks.items():
+                    tally = info["asked_by_frequency"]
+                    tally[str(f)] = tally.get(str(f), 0) + len(ask)
                     arr = ", ".join(repr(float(p)) + "D" for p in ask)
                     aggs.append(F.expr(f"percentile({_x_sql(i)}, array({arr}), {f})").alias(f"q{i}_{f}"))
                 plans[name] = ("exact", (probs, st, asks))
@@ -542,7 +547,7 @@ def numeric_columns(cols: Columns, kinds: dict, counts: dict, args, given: dict)
         second.append(name)
     if exact_stats:
         xs_frame = {name: F.col(f"x{names.index(name)}") for name in exact_stats}
-        sub = Columns(F, cols.T, frame, cols.resolution)
+        sub = Columns(F, cols.T, frame, cols.resolution, cols.null_words)
         info["pivot_rounds"] = pivot_rounds(sub, xs_frame, exact_stats)
     for name, st in exact_stats.items():
         entry, n = out[name], counts[name]
@@ -627,15 +632,10 @@ def category_columns(cols: Columns, kinds: dict) -> dict:
     return out
 
 
-def text_columns(cols: Columns, kinds: dict) -> dict:
-    F = cols.F
-    names = [n for n, k in kinds.items() if k == "text"]
-    if not names:
-        return {}
-    row = cols.df.agg(*[F.count(F.when(cols.missing_of_text(n), F.lit(1))).alias(f"t{i}")
-                        for i, n in enumerate(names)]).collect()[0]
-    return {n: {"kind": "text", "count": row[f"t{i}"], "missing": cols.rows - row[f"t{i}"]}
-            for i, n in enumerate(names)}
+def text_columns(kinds: dict, stats: dict, rows: int) -> dict:
+    """Count and missing of the text columns (counted in the first pass)."""
+    return {n: {"kind": "text", "count": stats[n]["present"], "missing": rows - stats[n]["present"]}
+            for n, k in kinds.items() if k == "text"}
 
 
 # ---------------------------------------------------------------- the file
@@ -791,7 +791,10 @@ def spark_session(args):
 
 
 def load(spark, args):
-    from pyspark.errors import AnalysisException
+    try:
+        from pyspark.errors import AnalysisException
+    except ImportError:  # pyspark before 3.4
+        from pyspark.sql.utils import AnalysisException
     try:
         if args.table:
             return spark.table(args.table)
@@ -825,7 +828,7 @@ def build(spark, args, inputs: tuple) -> tuple[dict, dict]:
     df = df.select(*[F.col("`" + n.replace("`", "``") + "`") for n in names])
     if args.cache:
         df = df.cache()
-    cols = Columns(F, T, df, args.datetime_resolution)
+    cols = Columns(F, T, df, args.datetime_resolution, null_words=bool(args.input) and args.format == "csv")
     for name in names:
         cols.source(name)
     rows, stats = kind_pass(cols, names, fixed)
@@ -843,7 +846,7 @@ def build(spark, args, inputs: tuple) -> tuple[dict, dict]:
                 raise JobError(f"--edges-from profile has no {kinds[name]} column '{name}'")
     columns, info = numeric_columns(cols, kinds, counts, args, given)
     columns.update(category_columns(cols, kinds))
-    columns.update(text_columns(cols, kinds))
+    columns.update(text_columns(kinds, stats, rows))
     columns = {name: columns[name] for name in names}
     provenance = {"engine": f"spark-{pyspark.__version__}", "source": args.table or args.input,
                   "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -877,7 +880,7 @@ def run(args, spark=None) -> dict:
     try:
         doc, info = build(spark, args, inputs)
     finally:
-        if own and args.master:
+        if own:
             spark.stop()
     sha = write_document(doc, args.out)
     return {"out": args.out, "sha256": sha, **info}
