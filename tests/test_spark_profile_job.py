@@ -266,6 +266,20 @@ def test_deciles_settled_by_pivot_counts_are_still_exact(spark, data, local_prof
         _assert_same_column(name, ours["columns"][name], theirs["columns"][name])
 
 
+def test_kind_overrides_give_the_local_profile_with_the_same_overrides(spark, data, tmp_path):
+    options = ["--columns", "score,grade,levels,city,amount", "--categorical", "score", "--numeric", "grade,levels",
+               "--text", "city"]
+    ours_path, theirs_path = tmp_path / "spark.json", tmp_path / "local.json"
+    _run_job(spark, "--input", data["parts"], "--out", ours_path, *options)
+    assert cli_main(["profile", str(data["whole"]), "--out", str(theirs_path), *options]) == 0
+    ours, theirs = read_profile_file(ours_path)[0], read_profile_file(theirs_path)[0]
+    assert {n: c["kind"] for n, c in theirs["columns"].items()} == {
+        "score": "categorical", "grade": "numeric", "levels": "numeric", "city": "text", "amount": "numeric"}
+    assert set(ours["columns"]) == set(theirs["columns"])
+    for name in theirs["columns"]:
+        _assert_same_column(name, ours["columns"][name], theirs["columns"][name])
+
+
 def test_partition_profiles_on_given_edges_merge_into_the_whole(spark, data, spark_profile, tmp_path, capsys):
     whole = spark_profile[0]
     parts = []

@@ -5,23 +5,33 @@
     python profile_job.py --master 'local[2]' --input data.parquet --out ref.profile.json
 
 The file is the one ``python main.py profile DATA --out P.json`` writes (format
-"preflight-reference-profile", version 1) and Preflight reads it with
-``drift CUR --reference-profile-file ref.profile.json``.  This script needs only pyspark and the
-Python standard library, so it can be shipped to a cluster on its own.
+"preflight-reference-profile", version 1); Preflight reads it with
+``drift CUR --reference-profile-file ref.profile.json``.  This script needs only pyspark and the Python
+standard library, so it can be shipped to a cluster on its own.
 
-What is exact:
-* counts, missing values, min, max, unique (count distinct), category counts, bin counts;
-* the nine deciles, equal bit for bit to ``numpy.quantile`` (linear method): the order statistics
-  around each decile are fetched exactly with Spark's ``percentile`` (which returns an order
-  statistic itself when its position has no fraction) or, when no probability hits that position,
-  by counting around a pivot; the interpolation is numpy's, done here;
-* the sketch: all sorted values up to 5,000 values, else the quantile sketch of Preflight at the
-  same probabilities, from exact order statistics and numpy's interpolation.
-Sums of floating-point numbers (``sum``, ``mean``, ``m2``, ``std``) depend on the order of
-additions; they agree with Preflight's to about 1e-13 relative on ordinary data.
+Column kinds follow Preflight's reader for typed data: float/double columns and integers are numeric,
+except whole numbers with at most 10 distinct values (categorical) and all-distinct whole numbers in a
+column named like an identifier (text); booleans; timestamps and dates are datetimes (epoch seconds, UTC,
+computed from whole microseconds or nanoseconds exactly as pandas does); strings are booleans, numbers or
+dates when their values are, else text (more than 1,000 distinct, or more than half distinct with at least
+20 values) or categorical.  Infinite numbers are missing, as in Preflight's reader.
 
-``--approx-deciles`` uses ``percentile_approx`` for columns of more than 5,000 values instead (one
-cheaper pass, rank error at most 1/accuracy), and the file's provenance says so.
+Exact: counts, missing, min, max, unique (count distinct), category counts, bin counts, the nine deciles
+(bit for bit ``numpy.quantile``) and the sketch (all sorted values up to 5,000 values, else Preflight's
+quantile sketch).  Order statistics come from Spark's exact ``percentile``: when its position
+``(frequency * count - 1) * p`` has no fraction it returns an order statistic itself, so a suitable ``p``
+(and, for the one statistic in nine that no ``p`` reaches, the frequency 3, 5 or 7) fetches it exactly;
+anything left is settled by counting values around a pivot.  The interpolation between order statistics is
+numpy's, done here.  Above 200,001 values the sketch's log-spaced tail probabilities are powers of ten that
+numpy computes with its own CPU-dependent routine; here they can differ by one unit in the last place.
+Sums (``sum``, ``mean``, ``m2``, ``std``) depend on the order of additions and agree with Preflight's to
+about 1e-13 relative on ordinary data (two-pass: deviations from a first-pass mean).
+
+Cost: one aggregation for the kinds (plus one when text columns hold numbers or dates), one for the numeric
+columns (exact ``percentile`` holds each numeric column's distinct values and their counts in memory), one
+for the bin counts, one grouped aggregation for all categorical columns together.  ``--approx-deciles``
+uses ``percentile_approx`` instead for columns of more than 5,000 values (rank error at most 1/accuracy),
+and the file's provenance says so.
 """
 
 from __future__ import annotations
@@ -733,9 +743,11 @@ def parse_args(argv=None):
                    help="percentile_approx accuracy with --approx-deciles (rank error <= 1/accuracy; default "
                         "10000)")
     p.add_argument("--datetime-resolution", choices=("auto", "us", "ns"), default="auto",
-                   help="compute epoch seconds as pandas does from whole microseconds (us) or nanoseconds (ns), "
-                        "as Preflight's own reader holds the times: auto (default) is ns for CSV, which "
-                        "Preflight reads in nanoseconds, and us for Parquet and tables (Spark's timestamps)")
+                   help="compute epoch seconds from whole microseconds (us) or nanoseconds (ns), as pandas does "
+                        "for the resolution Preflight's reader gets, so that the values match its profile bit "
+                        "for bit: ns for CSV and for Parquet with INT96 (Spark's default) or nanosecond "
+                        "timestamps, us for Parquet with microsecond timestamps. auto (default): ns for CSV, us "
+                        "otherwise")
     p.add_argument("--cache", action="store_true", help="cache the selected columns between the passes")
     p.add_argument("--master", help="Spark master when run with plain python (e.g. local[2]); spark-submit "
                                     "sets it otherwise")
