@@ -259,7 +259,7 @@ def test_drift_against_the_spark_file_equals_drift_against_the_local_file(spark_
 def test_deciles_settled_by_pivot_counts_are_still_exact(spark, data, local_profile, tmp_path):
     out = tmp_path / "pivot.json"
     summary = _run_job(spark, "--input", data["parts"], "--out", out, "--columns", "amount,ts,score",
-                       "--force-pivot-deciles")
+                       "--force-pivot-deciles", "--cache")
     assert summary["pivot_rounds"] >= 1
     ours, theirs = json.loads(out.read_text()), json.loads(local_profile.read_text())
     for name in ("amount", "ts", "score"):
