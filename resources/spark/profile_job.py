@@ -497,7 +497,7 @@ def numeric_columns(cols: Columns, kinds: dict, counts: dict, args, given: dict)
             if args.approx_deciles:
                 ps = list(DECILES) + probs
                 arr = ", ".join(repr(float(p)) + "D" for p in ps)
-                aggs.append(F.expr(f"percentile_approx({_x_sql(i)}, array({arr}), {args.accuracy})")
+                aggs.append(F.expr(f"percentile_approx(x{i}, array({arr}), {args.accuracy})")
                             .alias(f"q{i}"))
                 plans[name] = ("approx", probs)
             else:
@@ -509,7 +509,7 @@ def numeric_columns(cols: Columns, kinds: dict, counts: dict, args, given: dict)
                     tally = info["asked_by_frequency"]
                     tally[str(f)] = tally.get(str(f), 0) + len(ask)
                     arr = ", ".join(repr(float(p)) + "D" for p in ask)
-                    aggs.append(F.expr(f"percentile({_x_sql(i)}, array({arr}), {f})").alias(f"q{i}_{f}"))
+                    aggs.append(F.expr(f"percentile(x{i}, array({arr}), {f})").alias(f"q{i}_{f}"))
                 plans[name] = ("exact", (probs, st, asks))
     frame = cols.df.select(*[xs[name].alias(f"x{i}") for i, name in enumerate(names)]) if names else None
     row = frame.agg(*aggs).collect()[0] if names else None
@@ -569,10 +569,6 @@ def numeric_columns(cols: Columns, kinds: dict, counts: dict, args, given: dict)
     for name in second:
         out[name].pop("_sum1", None)
     return out, info
-
-
-def _x_sql(i: int) -> str:
-    return f"x{i}"
 
 
 def _bins_and_moments(F, frame, names, second, out, given) -> None:
@@ -823,8 +819,6 @@ def build(spark, args, inputs: tuple) -> tuple[dict, dict]:
 
     ``inputs`` is (kinds given on the command line, kinds from --kinds-from, --edges-from columns or None)."""
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-    import pyspark
 
     given_kinds, file_kinds, given = inputs
     df = load(spark, args)
@@ -840,6 +834,18 @@ def build(spark, args, inputs: tuple) -> tuple[dict, dict]:
     df = df.select(*[F.col("`" + n.replace("`", "``") + "`") for n in names])
     if args.cache:
         df = df.cache()
+    try:
+        return _profile(spark, args, df, names, fixed, given)
+    finally:
+        if args.cache:
+            df.unpersist()
+
+
+def _profile(spark, args, df, names, fixed, given) -> tuple[dict, dict]:
+    import pyspark
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
     cols = Columns(F, T, df, args.datetime_resolution, null_words=bool(args.input) and args.format == "csv")
     for name in names:
         cols.source(name)
@@ -870,8 +876,6 @@ def build(spark, args, inputs: tuple) -> tuple[dict, dict]:
     if args.input:
         provenance["format"] = args.format
     doc = make_document(columns, rows, provenance, "given" if given is not None else "own")
-    if args.cache:
-        df.unpersist()
     return doc, {"rows": rows, "columns": len(columns), **info}
 
 
