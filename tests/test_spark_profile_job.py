@@ -161,10 +161,14 @@ def _dataset(tmp: Path) -> dict:
     return {"parts": parts, "whole": whole, "cur": tmp / "cur.csv"}
 
 
-@pytest.fixture(scope="module")
-def spark():
+def _need_java():
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: the Spark profile job needs a JVM")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    _need_java()
     from pyspark.sql import SparkSession
 
     session = (SparkSession.builder.master("local[2]").appName("preflight-profile-test")
@@ -302,6 +306,7 @@ def test_partition_profiles_on_given_edges_merge_into_the_whole(spark, data, spa
 
 def test_python_profile_job_on_a_csv_gives_the_local_profile_of_the_same_csv(data, tmp_path):
     """The job as users run it (plain python, its own local Spark) on CSV input."""
+    _need_java()
     ours_path, theirs_path = tmp_path / "spark.json", tmp_path / "local.json"
     proc = subprocess.run([sys.executable, str(JOB), "--master", "local[2]", "--input", str(data["cur"]),
                            "--format", "csv", "--out", str(ours_path)], capture_output=True, text=True,
