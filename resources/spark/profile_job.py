@@ -43,7 +43,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 from datetime import datetime, timezone
 
 FORMAT = "preflight-reference-profile"
@@ -676,9 +675,10 @@ def write_document(doc: dict, path: str) -> str:
     ordered = {**{k: doc[k] for k in head}, **{k: doc[k] for k in sorted(doc) if k not in head}}
     text = json.dumps(ordered, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".profile-", suffix=".tmp", dir=folder)
+    # a new file of a random name, created as open() does (so with the user's usual permissions)
+    tmp = os.path.join(folder, f".profile-{os.urandom(8).hex()}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with open(tmp, "x", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
