@@ -151,3 +151,14 @@ def test_cli_dask_engine_writes_the_in_memory_profile(data, tmp_path, capsys, mo
         for key in ("kind", "count", "missing", "deciles", "bin_counts", "min", "max", "unique", "categories",
                     "sketch"):
             assert col.get(key) == other.get(key), (name, key)
+
+
+def test_the_dask_engine_without_dask_is_a_one_line_error(data, tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the dask extra were not installed
+    code, _, err = _run(capsys, "profile", data / "big.csv", "--engine", "dask", "--out", "x.json")
+    assert code == 2 and err.strip() == ("error: the dask engine needs Dask, and distributed is not installed: "
+                                         "pip install 'preflight[dask]'")
+    assert not (tmp_path / "x.json").exists()

@@ -63,6 +63,7 @@ def build_profile_file(path, out, *, engine: str = "auto", overrides: dict | Non
     elif chosen == "duckdb":
         data, prov = _build_duckdb(path, overrides, columns, edges, memory_limit, progress, cancelled)
     else:
+        _need_dask()
         from core.drift.dask_profile import build_dask_profile
 
         data, prov = build_dask_profile(path, overrides=overrides or None, columns=columns or None,
@@ -79,6 +80,19 @@ def build_profile_file(path, out, *, engine: str = "auto", overrides: dict | Non
         progress(1.0)
     return {"out": str(out), "rows": data["rows"], "columns": len(data["columns"]), "sha256": sha,
             "engine": chosen, "engine_reason": reason}
+
+
+def _need_dask() -> None:
+    import importlib.util
+
+    for name in ("dask", "distributed"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ValueError, ImportError):
+            found = False
+        if not found:
+            raise PreflightError(f"the dask engine needs Dask, and {name} is not installed: "
+                                 "pip install 'preflight[dask]'")
 
 
 def _selected(kinds: dict, columns, path) -> dict:
