@@ -98,7 +98,9 @@ def main() -> None:
                 print(f"{rows:>10,} {mode} / script: {by[(rows, mode)]['seconds'] / base['seconds']:.2f}x time")
     out = HERE / "results" / "profile_engines.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=1))
+    kept = json.loads(out.read_text()) if out.exists() else []  # earlier sizes and modes stay, newer runs win
+    merged = {(r["rows"], r["mode"]): r for r in kept + results}
+    out.write_text(json.dumps(sorted(merged.values(), key=lambda r: (r["rows"], r["mode"])), indent=1))
 
 
 if __name__ == "__main__":
