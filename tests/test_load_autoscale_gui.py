@@ -29,6 +29,8 @@ def env(qtbot, tmp_path, monkeypatch):
 def test_a_replay_draws_both_policies_and_record_stores_it(qtbot, env):
     view, store, errors, _tmp = env
     assert view.title == "Autoscaling" and not view.record_button.isEnabled()
+    assert not view.slo_line.isVisible()  # no SLO line at 0 before a replay
+    assert not view.latency_plot.getAxis("left").autoSIPrefix  # and no "(x0.001)" beside the empty axis
     view.source.setCurrentText("ramp")
     view.peak_rate.setValue(300)
     with qtbot.waitSignal(view.tasks.finished, timeout=30000):
@@ -41,6 +43,7 @@ def test_a_replay_draws_both_policies_and_record_stores_it(qtbot, env):
         assert np.isfinite(view.latency_curves[i].getData()[1]).any()
     assert list(view.replica_curves[0].getData()[1]) != list(view.replica_curves[1].getData()[1])
     assert "hpa" in view.verdict.text() and "seed" in view.verdict.text()
+    assert view.slo_line.isVisible() and view.slo_line.value() == pytest.approx(view.run.result["slo_p95_ms"])
     assert not store.runs("autoscale") and view.record_button.isEnabled()
     view.record_button.click()
     (run,) = store.runs("autoscale")

@@ -19,6 +19,8 @@ def make_plot(title: str = "", left: str = "", bottom: str = "") -> pg.PlotWidge
     plot = pg.PlotWidget()
     plot.setMenuEnabled(False)
     plot.showGrid(x=False, y=True, alpha=0.2)
+    for axis in ("left", "bottom"):  # ticks carry their own numbers; no "(x0.001)" beside an empty axis
+        plot.getAxis(axis).enableAutoSIPrefix(False)
     if title:
         plot.setTitle(title, size="10pt")
     if left:

@@ -130,6 +130,7 @@ class AutoscaleView(QWidget):
             self.latency_curves.append(self.latency_plot.plot([], [], pen=pen, connect="finite", name=f"policy {i + 1}"))
         self.rate_curve = self.replica_plot.plot([], [], pen=pg.mkPen((110, 119, 129), width=1, style=Qt.DotLine))
         self.slo_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((207, 34, 46), width=1.5, style=Qt.DashLine))
+        self.slo_line.setVisible(False)  # drawn once a replay says where the SLO is
         self.latency_plot.addItem(self.slo_line)
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -240,12 +241,14 @@ class AutoscaleView(QWidget):
             self.rate_curve.setData([], [])
             self.verdict.setText("Choose the traffic and the two policies, then Replay.")
             self.verdict.setStyleSheet("")
+            self.slo_line.setVisible(False)
             return
         first = policies[0]
         scale = max(first["replicas"]) / max(max(first["rate"]), 1e-9)
         self.rate_curve.setData(np.asarray(first["times"], float) / 60, np.asarray(first["rate"], float) * scale)
         slo = result["slo_p95_ms"]
         self.slo_line.setPos(slo)
+        self.slo_line.setVisible(True)
         self.latency_plot.setYRange(0, 3 * slo)
         rows = [f"<b>{p['policy']}</b>: {p['slo_violation_minutes']:,.1f} SLO-violation minutes, "
                 f"{p['replica_minutes']:,.0f} replica-minutes, up to {p['max_replicas_used']} replicas, "
