@@ -29,10 +29,25 @@ def surely_numeric(df: pd.DataFrame, skip=()) -> dict:
     cols = [c for c in _by_dtype(df, _FLOAT) if c not in skip]
     if not cols:
         return {}
-    arr = df[cols].to_numpy()
+    # the first rows settle almost every column of measurements; only the others are read in full, one
+    # column at a time (no copy of the whole table as one 2-D array)
+    head = df[cols].iloc[:HEAD_ROWS].to_numpy()
+    found = _fractional(head)
+    out = {c: "numeric" for c, f in zip(cols, found.tolist()) if f}
+    if len(df) > HEAD_ROWS:
+        for c, f in zip(cols, found.tolist()):
+            if not f and _fractional(df[c].to_numpy()[HEAD_ROWS:, None])[0]:
+                out[c] = "numeric"
+    return out
+
+
+HEAD_ROWS = 2048
+
+
+def _fractional(arr: np.ndarray) -> np.ndarray:
+    """Per column of a 2-D float array: holds a finite value that is not a whole number."""
     with np.errstate(invalid="ignore"):
-        fractional = (np.isfinite(arr) & (arr != np.floor(arr))).any(axis=0)
-    return {c: "numeric" for c, f in zip(cols, fractional.tolist()) if f}
+        return (np.isfinite(arr) & (arr != np.floor(arr))).any(axis=0)
 
 
 def unchanged_by_coercion(df: pd.DataFrame, kinds: dict) -> set:
@@ -43,7 +58,9 @@ def unchanged_by_coercion(df: pd.DataFrame, kinds: dict) -> set:
     numeric = {c for c, k in kinds.items() if k == "numeric"}
     keep = set(_by_dtype(df, _INT, numeric))
     cols = _by_dtype(df, _FLOAT, numeric)
-    if cols:
+    if cols and len(df) > HEAD_ROWS:  # tall: column by column, no copy of the table
+        keep.update(c for c in cols if not np.isinf(df[c].to_numpy()).any())
+    elif cols:  # short (and maybe very wide): all columns in one array pass
         infinite = np.isinf(df[cols].to_numpy()).any(axis=0)
         keep.update(c for c, bad in zip(cols, infinite.tolist()) if not bad)
     return keep
