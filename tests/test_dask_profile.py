@@ -14,6 +14,7 @@ distributed = pytest.importorskip("distributed")
 
 from core.data.tables import read_table  # noqa: E402
 from core.drift import dask_parts as dp  # noqa: E402
+from core.drift.profile import interpolate, quantile_plan  # noqa: E402
 from core.drift.dask_profile import build_dask_profile  # noqa: E402
 from core.drift.profile_file import build_profile_data, make_profile_file  # noqa: E402
 from core.drift.profile_merge import merge_profiles  # noqa: E402
@@ -206,5 +207,5 @@ def test_value_ranges_are_the_sorted_column_and_quantiles_are_numpys(seed):
     assert sum(dp.range_info(r, None)["unique"] for r in ranges) == np.unique(whole).size
     if whole.size:
         probs = np.concatenate([np.linspace(0, 1, 101), rng.random(50_000)])
-        lo, hi, gamma = dp.quantile_plan(whole.size, probs)
-        assert dp.interpolate(whole[lo], whole[hi], gamma).tolist() == np.quantile(whole, probs).tolist()
+        lo, hi, gamma = quantile_plan(whole.size, probs)
+        assert interpolate(whole[lo], whole[hi], gamma).tolist() == np.quantile(whole, probs).tolist()

@@ -13,7 +13,8 @@ something small or a numpy array that stays on the worker:
   of a numeric column, the category counts of a categorical one, the counts of a text one;
 * :func:`split_sorted` / :func:`merge_runs` - the range partitioning that turns the partitions' sorted
   values into value-disjoint, globally ordered ranges, from which every order statistic is exact;
-* :func:`quantile_plan` / :func:`interpolate` - numpy's linear quantile arithmetic on fetched neighbours.
+numpy's linear quantile arithmetic on the fetched neighbours is :func:`core.drift.profile.quantile_plan` and
+:func:`core.drift.profile.interpolate`, the same code the in-memory profile uses.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ import numpy as np
 import pandas as pd
 
 from core.data import kinds as K
-from core.drift.profile import CATEGORY_KINDS, NUMERIC_KINDS, CategoricalRef, category_counts, \
+from core.drift.profile import CATEGORY_KINDS, NUMERIC_KINDS, CategoricalRef, bin_counts, category_counts, \
     numeric_array, summary_entry
-from core.drift.stattests import bin_counts
 from core.errors import InputFileError, PreflightError
 
 SAMPLE_PER_PART = 256
@@ -317,28 +317,6 @@ def range_info(values: np.ndarray, edges: np.ndarray | None) -> dict:
 
 def take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return values[idx]
-
-
-def quantile_plan(n: int, probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lower and upper neighbour indices and weights of ``np.quantile(a, probs)`` (linear) on ``n`` sorted
-    values - the index arithmetic of :func:`core.drift.profile.sorted_quantiles`, step for step."""
-    pos = (n - 1) * np.asarray(probs, dtype=float)
-    lo = np.floor(pos)
-    gamma = pos - lo
-    lo = np.clip(lo, 0, n - 1).astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    at_end = pos >= n - 1
-    lo[at_end] = hi[at_end] = n - 1
-    return lo, hi, gamma
-
-
-def interpolate(a_lo: np.ndarray, a_hi: np.ndarray, gamma: np.ndarray) -> np.ndarray:
-    """numpy's linear interpolation between the neighbours (as in ``sorted_quantiles``)."""
-    diff = a_hi - a_lo
-    out = a_lo + diff * gamma
-    upper = gamma >= 0.5
-    out[upper] = a_hi[upper] - diff[upper] * (1 - gamma[upper])
-    return out
 
 
 def combine_moments(infos: list[dict]) -> tuple[float, float, float]:

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from core.drift import dask_parts as dp
-from core.drift.profile import CATEGORY_KINDS, DECILES, KINDS, NUMERIC_KINDS, SKETCH_VALUES_MAX, sketch_probs
+from core.drift.profile import (CATEGORY_KINDS, DECILES, KINDS, NUMERIC_KINDS, SKETCH_VALUES_MAX, interpolate,
+                                quantile_plan, sketch_probs)
 from core.drift.profile_file import sketch_rank_error
 from core.errors import Cancelled, InputFileError, PreflightError, check_cancel
 
@@ -305,7 +306,7 @@ def _numeric(session, values: dict, edges: dict, report) -> dict:
                   "given_bins": np.sum([i["bins"] for i in mine], axis=0) if n in edges else None}
         if count:
             probs = np.concatenate([np.asarray(DECILES), sketch_probs(count) if count > SKETCH_VALUES_MAX else []])
-            lo, hi, gamma = dp.quantile_plan(count, probs)
+            lo, hi, gamma = quantile_plan(count, probs)
             idx = np.arange(count) if count <= SKETCH_VALUES_MAX else np.unique(np.concatenate([lo, hi]))
             out[n].update(plan=(lo, hi, gamma), idx=idx)
             fetch.extend(_takes(session, ranges[n], [i["n"] for i in mine], idx, n))
@@ -341,7 +342,7 @@ def _quantiles(s: dict) -> np.ndarray:
     """The deciles, then the sketch quantiles, interpolated from the fetched neighbours."""
     lo, hi, gamma = s["plan"]
     idx, got = s["idx"], s["fetched"]
-    return dp.interpolate(got[np.searchsorted(idx, lo)], got[np.searchsorted(idx, hi)], gamma)
+    return interpolate(got[np.searchsorted(idx, lo)], got[np.searchsorted(idx, hi)], gamma)
 
 
 def _numeric_entry(s: dict, base: list) -> dict:

@@ -47,7 +47,7 @@ def run_out_of_core(reference_path, current_path, settings, overrides, want_prof
     if reference_profile is not None:
         return run_against_profile(current_path, reference_profile, settings, overrides, progress, cancelled,
                                    memory_limit, profile_check)
-    from core.drift.ooc import compute_drift_ooc, sha256_path, table_info
+    from core.drift.ooc import sha256_path, table_info
     from core.drift.profile import ReferenceProfile
     from core.drift.multivariate import classifier_warning
 
@@ -60,11 +60,7 @@ def run_out_of_core(reference_path, current_path, settings, overrides, want_prof
         if progress:
             progress(0.05)
         kinds = {**{c: k for c, k in cur.kinds.items()}, **ref.kinds}
-        result, notes = compute_drift_ooc(
-            conn, ref, cur, kinds, method=settings.method, threshold=settings.threshold,
-            columns=list(settings.columns) if settings.columns else None,
-            drift_share=settings.drift_share, multivariate=settings.multivariate,
-            progress=scaled(progress, 0.05, 0.9), cancelled=cancelled)
+        result, notes = _compute(conn, ref, cur, kinds, settings, progress, cancelled)
         ref_info = table_info(ref, sha256_path(reference_path, cancelled))
         cur_info = table_info(cur, sha256_path(current_path, cancelled))
     finally:
@@ -78,15 +74,27 @@ def run_out_of_core(reference_path, current_path, settings, overrides, want_prof
     warnings = ([f"reference: {w}" for w in notes["reference"]] + [f"current: {w}" for w in notes["current"]])
     out = {"reference": ref_info, "current": cur_info, **body,
            "warnings": mv_warning + warnings + body["warnings"]}
-    inputs = tuple({"role": role, "path": i["path"], "sha256": i["sha256"], "size": i["size"],
-                    "rows": i["rows"], "format": i["format"]}
-                   for role, i in (("reference", ref_info), ("current", cur_info)))
+    inputs = (_input("reference", ref_info), _input("current", cur_info))
     prof = None
     if want_profile:
         prof = ReferenceProfile(columns={n: {"kind": kinds[n], **e} for n, e in result.reference_summaries.items()},
                                 rows=ref.rows).to_dict()
         prof["source"] = {"path": ref_info["path"], "sha256": ref_info["sha256"]}
     return out, inputs, prof
+
+
+def _compute(conn, reference, cur, kinds, settings, progress, cancelled):
+    from core.drift.ooc import compute_drift_ooc
+
+    return compute_drift_ooc(conn, reference, cur, kinds, method=settings.method, threshold=settings.threshold,
+                             columns=list(settings.columns) if settings.columns else None,
+                             drift_share=settings.drift_share, multivariate=settings.multivariate,
+                             progress=scaled(progress, 0.05, 0.9), cancelled=cancelled)
+
+
+def _input(role: str, info: dict) -> dict:
+    return {"role": role, "path": info["path"], "sha256": info["sha256"], "size": info["size"],
+            "rows": info["rows"], "format": info["format"]}
 
 
 def _check_overrides(overrides, ref_cols, cur_cols) -> None:
@@ -101,7 +109,7 @@ def _check_overrides(overrides, ref_cols, cur_cols) -> None:
 def run_against_profile(current_path, reference_profile, settings, overrides, progress, cancelled,
                         memory_limit, profile_check=None):
     """Drift of a table file read out of core against a reference profile: (result JSON, inputs, None)."""
-    from core.drift.ooc import compute_drift_ooc, sha256_path, table_info
+    from core.drift.ooc import sha256_path, table_info
     from core.drift.profile import ReferenceProfile
 
     profile = ReferenceProfile.from_dict(reference_profile)
@@ -114,11 +122,7 @@ def run_against_profile(current_path, reference_profile, settings, overrides, pr
         if progress:
             progress(0.05)
         kinds = {**cur.kinds, **{n: c["kind"] for n, c in profile.columns.items()}, **overrides}
-        result, notes = compute_drift_ooc(
-            conn, profile, cur, kinds, method=settings.method, threshold=settings.threshold,
-            columns=list(settings.columns) if settings.columns else None,
-            drift_share=settings.drift_share, multivariate=settings.multivariate,
-            progress=scaled(progress, 0.05, 0.9), cancelled=cancelled)
+        result, notes = _compute(conn, profile, cur, kinds, settings, progress, cancelled)
         cur_info = table_info(cur, sha256_path(current_path, cancelled))
     finally:
         conn.close()
@@ -132,6 +136,5 @@ def run_against_profile(current_path, reference_profile, settings, overrides, pr
            "warnings": [f"current: {w}" for w in notes["current"]] + body["warnings"]}
     inputs = ({"role": "reference_profile", "path": ref_info["path"], "sha256": ref_info["sha256"],
                "size": None, "rows": profile.rows},
-              {"role": "current", "path": cur_info["path"], "sha256": cur_info["sha256"], "size": cur_info["size"],
-               "rows": cur_info["rows"], "format": cur_info["format"]})
+              _input("current", cur_info))
     return out, inputs, None

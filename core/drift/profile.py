@@ -236,7 +236,13 @@ def sorted_quantiles(sorted_values: np.ndarray, probs: np.ndarray) -> np.ndarray
     ``b - (b - a) * (1 - t)`` from 0.5 up; ``tests/test_drift_properties.py`` pins it to ``np.quantile``.
     """
     a = np.asarray(sorted_values)
-    n = a.size
+    lo, hi, gamma = quantile_plan(a.size, probs)
+    return interpolate(a[lo], a[hi], gamma)
+
+
+def quantile_plan(n: int, probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """numpy's linear-method neighbours of ``np.quantile`` on ``n`` sorted values: lower and upper index and
+    the weight ``gamma`` per probability (the virtual index ``(n - 1) * p``)."""
     pos = (n - 1) * np.asarray(probs, dtype=float)
     lo = np.floor(pos)
     gamma = pos - lo
@@ -244,7 +250,13 @@ def sorted_quantiles(sorted_values: np.ndarray, probs: np.ndarray) -> np.ndarray
     hi = np.minimum(lo + 1, n - 1)
     at_end = pos >= n - 1
     lo[at_end] = hi[at_end] = n - 1
-    a_lo, a_hi = a[lo], a[hi]
+    return lo, hi, gamma
+
+
+def interpolate(a_lo: np.ndarray, a_hi: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """numpy's linear interpolation between neighbours: ``a + (b - a) * t`` below ``t = 0.5``,
+    ``b - (b - a) * (1 - t)`` from 0.5 up."""
+    a_lo, a_hi = np.asarray(a_lo, dtype=float), np.asarray(a_hi, dtype=float)
     diff = a_hi - a_lo
     out = a_lo + diff * gamma
     upper = gamma >= 0.5
