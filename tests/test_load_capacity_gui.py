@@ -40,6 +40,8 @@ def _curves(view):
 def test_a_slider_redraws_the_curves_and_the_simulation_follows(qtbot, env):
     view, store, context, errors = env
     assert view.title == "Capacity" and view.curves
+    # the log-scaled rate axis reads 20, 300, 1,000 (not 2·10¹)
+    assert view.plot.getAxis("bottom").logTickStrings([1.30103, 2.4771213, 3.0], 1.0, 1.0) == ["20", "300", "1,000"]
     before, design = _curves(view), view.quick["design_rate"]
     view.rate.slider.setValue(view.rate.slider.value() + 60)         # the curves change without waiting
     assert view.quick["design_rate"] > design and _curves(view) != before

@@ -11,7 +11,7 @@ evidence..." links the shown run to a checklist item.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QComboBox, QLabel, QPushButton, QScrollArea, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from core.canary.run import record_canary, run_canary
@@ -22,6 +22,7 @@ from ui.canary.form import SetupForm
 from ui.canary.models import DecisionLogModel, MonteCarloModel
 from ui.canary.timeline import Timeline
 from ui.common.charts import make_plot, pg
+from ui.common.layout import column, form_and_results, runs_bar
 from ui.common.dialogs import message_label, show_error
 from ui.common.tasks import TaskBar, TaskQueue
 from ui.common.table_models import table_view
@@ -113,27 +114,9 @@ class CanaryTab(QWidget):
         self.task_bar = TaskBar()
         self.tasks = TaskQueue(self.task_bar, context, on_error=self.show_error, on_idle=self._update_buttons)
 
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Stored runs"))
-        bar.addWidget(self.runs, 1)
-        bar.addWidget(self.skip_button)
-        bar.addWidget(self.attach_button)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addLayout(bar)
-        rl.addWidget(self.headline)
-        rl.addWidget(self.pages, 1)
-        body = QSplitter(Qt.Horizontal)
-        body.addWidget(scroll)
-        body.addWidget(right)
-        body.setStretchFactor(1, 1)
-        body.setSizes([scroll.minimumWidth(), 1000])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(body, 1)
-        lay.addWidget(self.error_label)
-        lay.addWidget(self.task_bar)
+        right = column(runs_bar(self.runs, self.skip_button, self.attach_button), self.headline, (self.pages, 1))
+        form_and_results(self, scroll, right, form_width=scroll.minimumWidth(),
+                         bottom=(self.error_label, self.task_bar))
 
         context.opened.connect(self._on_opened)
         context.runs_changed.connect(self.refresh_runs)

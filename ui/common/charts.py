@@ -30,6 +30,12 @@ def make_plot(title: str = "", left: str = "", bottom: str = "") -> pg.PlotWidge
     return plot
 
 
+def plain_log_ticks(plot: pg.PlotWidget, axis: str = "bottom") -> None:
+    """Label a log-scaled axis with plain numbers (20, 50, 100) instead of pyqtgraph's "2·10¹"."""
+    plot.getAxis(axis).logTickStrings = lambda values, scale, spacing: [
+        f"{10 ** float(v) * scale:,.4g}" for v in values]
+
+
 def set_category_axis(plot: pg.PlotWidget, labels: list[str], axis: str = "bottom", max_len: int = 18) -> None:
     ticks = [(i, (lab if len(lab) <= max_len else lab[: max_len - 1] + "…")) for i, lab in enumerate(labels)]
     plot.getAxis(axis).setTicks([ticks])

@@ -22,7 +22,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
                                QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
 
-from ui.common.charts import CURRENT_COLOUR, REFERENCE_COLOUR, bar_chart, make_plot, pg, set_category_axis
+from ui.common.charts import (CURRENT_COLOUR, REFERENCE_COLOUR, bar_chart, make_plot, pg, plain_log_ticks,
+                              set_category_axis)
 from ui.drift.model import BAND_BAR_COLOURS, NUMERIC_KINDS, DriftResultsModel, DriftSortProxy, method_label, number
 from ui.drift.summary_model import SummaryModel
 
@@ -291,6 +292,7 @@ class DriftView(QWidget):
     def _clear_hist(self, title: str) -> None:
         self.hist_plot.clear()
         self.hist_plot.setLogMode(x=False, y=False)
+        plain_log_ticks(self.hist_plot)
         self._bottom_axis(False)
         self.hist_plot.setLabel("bottom", "")
         self.hist_plot.setTitle(title, size="10pt")

@@ -12,12 +12,13 @@ import math
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from core.errors import PreflightError
 from core.load import capacity_run as cr
 from core.load import sizing
-from ui.common.charts import make_plot, pg
+from ui.common.charts import make_plot, pg, plain_log_ticks
+from ui.common.layout import form_and_results
 from ui.common.dialogs import message_label, show_error
 from ui.common.evidence import AttachEvidenceDialog, attach_run
 from ui.common.tasks import TaskBar, TaskQueue
@@ -140,6 +141,7 @@ class CapacityView(QWidget):
 
         self.plot = make_plot("p95 latency against the arrival rate (closed form)", "p95 ms", "requests/s (log)")
         self.plot.setLogMode(x=True, y=False)
+        plain_log_ticks(self.plot)
         self.plot.addLegend(offset=(8, 4), labelTextSize="8pt")
         self.curves: list[pg.PlotDataItem] = []
         self.slo_line = pg.InfiniteLine(angle=0, pen=pg.mkPen((207, 34, 46), width=1.5, style=Qt.DashLine))
@@ -155,16 +157,7 @@ class CapacityView(QWidget):
         self.sim_timer.setSingleShot(True)
         self.sim_timer.setInterval(SIM_DELAY_MS)
         self.sim_timer.timeout.connect(self.start_simulation)
-        body = QSplitter(Qt.Horizontal)
-        body.addWidget(left)
-        body.addWidget(self.plot)
-        body.setStretchFactor(1, 1)
-        body.setSizes([420, 900])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(body, 1)
-        lay.addWidget(self.error_label)
-        lay.addWidget(self.task_bar)
+        form_and_results(self, left, self.plot, form_width=420, bottom=(self.error_label, self.task_bar))
         context.opened.connect(self._on_opened)
         context.runs_changed.connect(self.refresh_runs)
         self.refresh_runs()

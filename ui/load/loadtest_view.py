@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from core.errors import PreflightError
 from core.load.plan import DEMO_URL, is_loopback
 from core.load.run import record_loadtest, run_loadtest
+from ui.common.layout import column, form_and_results, runs_bar
 from ui.common.dialogs import message_label, show_error
 from ui.common.evidence import AttachEvidenceDialog, attach_run
 from ui.common.table_models import table_view
@@ -122,27 +121,8 @@ class LoadTestView(QWidget):
         self.pages.addTab(self.histogram.plot, "Latency histogram")
         self.pages.addTab(self.summary_view, "Summary")
 
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Stored runs"))
-        bar.addWidget(self.runs, 1)
-        bar.addWidget(self.attach_button)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addLayout(bar)
-        rl.addWidget(self.headline)
-        rl.addWidget(self.verdict)
-        rl.addWidget(self.pages, 1)
-        body = QSplitter(Qt.Horizontal)
-        body.addWidget(scroll)
-        body.addWidget(right)
-        body.setStretchFactor(1, 1)
-        body.setSizes([400, 1000])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(body, 1)
-        lay.addWidget(self.error_label)
-        lay.addWidget(self.task_bar)
+        right = column(runs_bar(self.runs, self.attach_button), self.headline, self.verdict, (self.pages, 1))
+        form_and_results(self, scroll, right, form_width=400, bottom=(self.error_label, self.task_bar))
 
         context.opened.connect(self._on_opened)
         context.runs_changed.connect(self.refresh_runs)

@@ -14,11 +14,12 @@ import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from core.errors import PreflightError
 from core.load.imports import import_results, record_import
-from core.load.plans import default_users, write_export
+from core.load.plans import write_export
+from ui.common.layout import form_and_results
 from ui.common.dialogs import message_label, show_error
 from ui.common.table_models import table_view
 from ui.common.tasks import TaskBar, TaskQueue
@@ -120,16 +121,7 @@ class PlansView(QWidget):
         rl.addWidget(self.verdict)
         rl.addWidget(self.summary_view, 1)
         rl.addWidget(self.provenance)
-        body = QSplitter(Qt.Horizontal)
-        body.addWidget(scroll)
-        body.addWidget(right)
-        body.setStretchFactor(1, 1)
-        body.setSizes([420, 900])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(body, 1)
-        lay.addWidget(self.error_label)
-        lay.addWidget(self.task_bar)
+        form_and_results(self, scroll, right, form_width=420, bottom=(self.error_label, self.task_bar))
 
         context.opened.connect(self._on_opened)
         context.handoff_changed.connect(self.refresh_expected_qps)

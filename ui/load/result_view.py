@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-from ui.common.charts import make_plot, pg
+from ui.common.charts import make_plot, pg, plain_log_ticks
 from ui.common.table_models import ListTableModel
 
 READY_STYLE = "background:#dafbe1;color:#1f2328;padding:8px;border:1px solid #1a7f37"
@@ -43,6 +43,7 @@ class HistogramChart:
         self.plot = make_plot("Latency histogram (from the intended send time)", "requests",
                               "latency (ms, log scale)")
         self.plot.setLogMode(x=True, y=False)
+        plain_log_ticks(self.plot)
         self.curve = self.plot.plot([], [], stepMode="center", fillLevel=0, brush=(31, 119, 180, 110),
                                     pen=pg.mkPen((31, 119, 180), width=1))
         self.lines: dict[str, pg.InfiniteLine] = {}

@@ -20,6 +20,7 @@ from core.errors import PreflightError
 from core.performance.prometheus import drift_psi, export_metrics
 from core.performance.run import latest_drift_run_id, log_column_names, record_performance, run_performance
 from ui.common.charts import CURRENT_COLOUR, REFERENCE_COLOUR, make_plot, pg
+from ui.common.layout import column, form_and_results, runs_bar
 from ui.common.dialogs import message_label, show_error
 from ui.common.evidence import AttachEvidenceDialog, attach_run
 from ui.common.tasks import TaskBar, TaskQueue
@@ -140,28 +141,9 @@ class PerformanceTab(QWidget):
         self.task_bar = TaskBar()
         self.tasks = TaskQueue(self.task_bar, context, on_error=self.show_error, on_idle=self._update_buttons)
 
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Stored runs"))
-        bar.addWidget(self.runs, 1)
-        bar.addWidget(self.export_button)
-        bar.addWidget(self.attach_button)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addLayout(bar)
-        rl.addWidget(self.headline)
-        rl.addWidget(self.alert_panel)
-        rl.addWidget(self.pages, 1)
-        body = QSplitter(Qt.Horizontal)
-        body.addWidget(scroll)
-        body.addWidget(right)
-        body.setStretchFactor(1, 1)
-        body.setSizes([360, 1000])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(body, 1)
-        lay.addWidget(self.error_label)
-        lay.addWidget(self.task_bar)
+        right = column(runs_bar(self.runs, self.export_button, self.attach_button), self.headline, self.alert_panel,
+                       (self.pages, 1))
+        form_and_results(self, scroll, right, form_width=360, bottom=(self.error_label, self.task_bar))
 
         context.opened.connect(self._on_opened)
         context.runs_changed.connect(self.refresh_runs)
