@@ -161,7 +161,13 @@ def test_timeline_and_ticks(srv):
     assert sum(p["completed"] for p in r.timeline) == 200
     assert points == r.timeline[:len(points)] and len(points) >= 2
     keys = {"t", "sent", "completed", "errors", "throughput", "p50_ms", "p95_ms", "p99_ms"}
-    assert all(set(p) == keys for p in r.timeline)
+    assert all(set(p) == keys and p["throughput"] == p["completed"] for p in r.timeline[:-1])
+    last = r.timeline[-1]  # the run's last second is cut short: it says by how much, and gives a rate
+    assert set(last) == keys | {"seconds"} and 0 <= last["seconds"] < 1
+    if last["seconds"] >= 0.5:
+        assert last["throughput"] == pytest.approx(last["completed"] / last["seconds"])
+    else:
+        assert last["throughput"] is None
 
 
 def test_cancel_raises(srv):
@@ -207,3 +213,15 @@ def test_cancel_during_a_long_gap_between_sends(srv):
     with pytest.raises(Cancelled):
         run_load(_get(srv.url("/ok"), 0.05, 60.0), cancelled=cancelled, on_tick=points.append)
     assert len(points) <= 5  # seconds the run lasted (20 or more without the capped sleep)
+
+
+def test_per_second_rates_of_a_partial_last_second():
+    from core.load.result import per_second
+
+    whole = {"t": 3, "sent": 50, "completed": 48, "errors": 2, "throughput": 48, "p95_ms": 12.0}
+    assert [per_second(whole, k) for k in ("sent", "completed", "errors", "p95_ms")] == [50, 48, 2, 12.0]
+    part = {**whole, "seconds": 0.8, "sent": 40, "completed": 36}
+    assert per_second(part, "sent") == pytest.approx(50) and per_second(part, "completed") == pytest.approx(45)
+    assert per_second(part, "p95_ms") == 12.0  # not a count: as it is
+    sliver = {**whole, "seconds": 0.04, "sent": 0, "completed": 3}
+    assert per_second(sliver, "completed") is None and per_second(sliver, "sent") is None

@@ -38,6 +38,7 @@ class Tick:
     errors: int = 0
     latency: tuple = ()   # Histogram.state()
     waiting: int = 0      # requests still unanswered at the end of the second, already older than stop_p95_ms
+    seconds: float = 1.0  # how much of the second the run covered (less for the run's last, partial second)
 
 
 @dataclass
@@ -339,7 +340,9 @@ class Generator:
                 else:
                     self._fail(http.TIMEOUT, end)
             conn.abort()
-        self._flush(int(end - self.t0) + 1)
+        self._flush(int(end - self.t0))  # the whole seconds, then the run's last, partial one
+        self.cur.seconds = min(1.0, max(0.0, end - self.t0 - self.cur_t))
+        self._flush(self.cur_t + 1)
         t = self.tot
         t.latency = self.lat_all.state()
         t.service = self.svc_all.state()

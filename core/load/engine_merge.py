@@ -1,7 +1,9 @@
 """Merging what the generator processes saw: the per-second timeline, the stop rules, the result.
 
 Each process sends one :class:`~core.load.engine_core.Tick` per second; a second's timeline point is
-final once every process has sent its tick for it.  The SLO stop rules look at the last
+final once every process has sent its tick for it.  A point's ``throughput`` is its completed requests per
+second; the run's last second is usually cut short, and then the point says how much of it the run covered
+(``seconds``) and its throughput is the rate over that span (None under half a second).  The SLO stop rules look at the last
 ``stop_window_s`` seconds of merged points: stop when their p95 latency is above ``stop_p95_ms`` or
 their error share above ``stop_error_pct`` (once the window holds at least ``MIN_WINDOW`` replies).
 """
@@ -12,7 +14,7 @@ import math
 from collections import deque
 
 from core.load.histogram import Histogram
-from core.load.result import LoadResult, NATIVE_MEANING
+from core.load.result import MIN_RATE_SPAN, NATIVE_MEANING, LoadResult
 
 MIN_WINDOW = 20          # replies a stop-rule window needs before it can stop the run
 LATE_SHARE_LIMIT = 0.01  # more dispatches >10 ms late than this share: the generator could not keep the schedule
@@ -65,8 +67,12 @@ class Merger:
         completed = sum(k.completed for k in ticks)
         errors = sum(k.errors for k in ticks)
         self.waiting = sum(getattr(k, "waiting", 0) for k in ticks)
+        span = max((getattr(k, "seconds", 1.0) for k in ticks), default=1.0)
         point = {"t": t, "sent": sent, "completed": completed, "errors": errors, "throughput": completed,
                  "p50_ms": h.percentile(0.5), "p95_ms": h.percentile(0.95), "p99_ms": h.percentile(0.99)}
+        if span < 1.0:  # the run's last second, cut short: its counts cover only ``seconds`` of it
+            point["seconds"] = round(span, 4)
+            point["throughput"] = completed / span if span >= MIN_RATE_SPAN else None
         self.timeline.append(point)
         self.window.append((t, h, completed, errors))
         while self.window and self.window[0][0] <= t - self.plan.stop_window_s:

@@ -11,6 +11,7 @@ import math
 
 from core.render.html import AMBER, BLUE, CURRENT_COLOUR, GREY, RED, REFERENCE_COLOUR, bullet_list, esc, fmt, \
     kv_table, mark, table
+from core.load.result import per_second
 from core.render.registry import gate, gate_result, register
 from core.render.svg import FONT, embed
 
@@ -111,7 +112,7 @@ def histogram_svg(r: dict, width: int = 680, height: int = 220) -> str:
 
 def _series_chart(title: str, timeline: list, series, unit: str, width=680, height=190, ref=None) -> str:
     ts = [p.get("t") for p in timeline]
-    values = [_n(v) for name, key, colour in series for v in (p.get(key) for p in timeline)]
+    values = [_n(v) for name, key, colour in series for v in (per_second(p, key) for p in timeline)]
     vals = [v for v in values if v is not None] + ([ref[0]] if ref else [])
     if not ts or not vals:
         return ""
@@ -135,7 +136,8 @@ def _series_chart(title: str, timeline: list, series, unit: str, width=680, heig
                    f'stroke-dasharray="2,2"/>')
         out.append(_t(left + pw - 2, y(ref[0]) - 3, ref[1], size=8, anchor="end", fill=RED))
     for name, key, colour in series:
-        pts = [(x(i), y(_n(p.get(key)))) for i, p in enumerate(timeline) if _n(p.get(key)) is not None]
+        pts = [(x(i), y(_n(per_second(p, key)))) for i, p in enumerate(timeline)
+               if _n(per_second(p, key)) is not None]
         if pts:
             out.append(f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}" fill="none" '
                        f'stroke="{colour}" stroke-width="1.6"/>')

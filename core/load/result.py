@@ -17,6 +17,25 @@ NATIVE_MEANING = (
     "with under 1% relative error; the maximum and the mean are exact.")
 
 
+COUNT_KEYS = ("sent", "completed", "errors")
+MIN_RATE_SPAN = 0.5  # a last second shorter than this gives no rate (a few replies in a sliver of time)
+
+
+def per_second(point: dict, key: str):
+    """A timeline point's value for a per-second chart: counts (``sent``, ``completed``, ``errors``) become
+    rates over the part of the second the run covered (the point's ``seconds``, 1 for a whole second), and
+    a last second shorter than :data:`MIN_RATE_SPAN` gives None; other values are returned as they are."""
+    value = point.get(key)
+    span = point.get("seconds", 1.0)
+    if key not in COUNT_KEYS or value is None or span == 1.0:
+        return value
+    try:
+        span = float(span)
+    except (TypeError, ValueError):
+        return None
+    return value / span if span >= MIN_RATE_SPAN else None
+
+
 def verdict(*, requests: int, success_rate: float | None, p95_ms: float | None, slo_p95_ms: float = 200.0,
             slo_success_rate: float = 0.99, stopped_early: bool = False, stop_reason: str = "",
             generator_limited: bool = False) -> tuple[bool, list[str]]:

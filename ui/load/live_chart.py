@@ -12,6 +12,7 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
+from core.load.result import per_second
 from ui.common.charts import make_plot, pg
 
 SERIES_THROUGHPUT = (("throughput", "completed/s", (31, 119, 180)), ("sent", "sent/s", (140, 140, 140)),
@@ -23,7 +24,7 @@ MAX_DOTS = 180  # longer runs are drawn as lines only (a dot per second would co
 
 
 def _value(point: dict, key: str) -> float:
-    v = point.get(key)
+    v = per_second(point, key)
     try:
         v = float(v)
     except (TypeError, ValueError):
@@ -94,9 +95,9 @@ class LiveCharts(QWidget):
             self.points.append(dict(point))
         self._redraw()
         last = self.points[-1]
-        p95 = _value(last, "p95_ms")
+        p95, rate = _value(last, "p95_ms"), _value(last, "throughput")
         self.caption.setText(f"Running: second {int(_value(last, 't')) + 1 if last.get('t') is not None else '?'}, "
-                             f"{_value(last, 'throughput'):.0f} completed/s, p95 "
+                             + ("n/a" if math.isnan(rate) else f"{rate:.0f}") + " completed/s, p95 "
                              + ("n/a" if math.isnan(p95) else f"{p95:.1f} ms"))
 
     def set_timeline(self, timeline: list[dict], caption: str = "") -> None:
