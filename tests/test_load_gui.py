@@ -60,6 +60,10 @@ def test_load_test_against_the_demo_endpoint(qtbot, env):
     tab, view, store, errors, asked = env
     assert [tab.pages.tabText(i) for i in range(tab.pages.count())][0] == "Load test"
     assert view.form.target_url() == DEMO_URL and not view.demo.running
+    tab.resize(1400, 600)  # a short window: the form scrolls, its Run button stays in view under it
+    qtbot.waitUntil(lambda: not view.form.run_button.visibleRegion().isEmpty(), timeout=5000)
+    assert view.form.run_button.mapTo(view, view.form.run_button.rect().bottomLeft()).y() <= view.height()
+    tab.resize(1400, 900)
     url = _start_demo(qtbot, view)
     assert view.form.target_url() == url and url in view.demo.state.text() and _accepts(url)
     view.form.rate.setValue(50)

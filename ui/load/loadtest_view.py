@@ -122,7 +122,9 @@ class LoadTestView(QWidget):
         self.pages.addTab(self.summary_view, "Summary")
 
         right = column(runs_bar(self.runs, self.attach_button), self.headline, self.verdict, (self.pages, 1))
-        form_and_results(self, scroll, right, form_width=400, bottom=(self.error_label, self.task_bar))
+        self.form.layout().removeWidget(self.form.run_button)  # pinned under the form, never scrolled out of view
+        form_and_results(self, column((scroll, 1), self.form.run_button), right, form_width=400,
+                         bottom=(self.error_label, self.task_bar))
 
         context.opened.connect(self._on_opened)
         context.runs_changed.connect(self.refresh_runs)
