@@ -110,11 +110,33 @@ def _numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
 
 def _histogram(ref, b, merged) -> dict:
     lo, hi = (float(v) for v in np.quantile(merged, [0.005, 0.995]))
+    return histogram(ref, b, lo, hi, float(merged[0]), float(merged[-1]))
+
+
+def _whole(values: np.ndarray) -> bool:
+    return bool(values.size) and bool(np.all(values == np.floor(values)))
+
+
+def histogram_edges(lo: float, hi: float, whole: bool) -> tuple[float, float, np.ndarray]:
+    """(lo, hi, edges) of the chart histogram over [lo, hi]: :data:`HIST_BINS` equal bins, or - for whole
+    numbers - bins of a whole width centred on the integers, so that no bin falls between two values
+    and stays empty (counts such as 0-23 or 300-850 drew alternately full and empty bars)."""
+    if whole and hi - lo < 2.0 ** 52:
+        lo, hi = float(np.floor(lo)), float(np.ceil(hi))
+        width = max(1.0, float(np.ceil((hi - lo + 1) / HIST_BINS)))
+        bins = int(np.ceil((hi - lo + 1) / width))
+        return lo, hi, lo - 0.5 + width * np.arange(bins + 1)
+    return lo, hi, np.linspace(lo, hi, HIST_BINS + 1)
+
+
+def histogram(ref, b, lo, hi, first, last) -> dict:
+    """The chart histogram of both tables between the pooled 0.5% and 99.5% quantiles ``lo`` and ``hi``
+    (``first`` and ``last``: the pooled extremes, used when those quantiles coincide)."""
     if not hi > lo:
-        lo, hi = float(merged[0]), float(merged[-1])
+        lo, hi = first, last
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, HIST_BINS + 1)
+    lo, hi, edges = histogram_edges(lo, hi, _whole(ref.sample) and _whole(b))
     scale = _scale(ref)
     a = ref.sample
 

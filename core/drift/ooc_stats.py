@@ -94,24 +94,8 @@ def _cols_vecdot(x, y):
 
 
 def _histogram(ref, b, lo, hi, first, last) -> dict:
-    """:func:`core.drift.columns._histogram` from the pooled quantiles instead of the merged array."""
-    if not hi > lo:
-        lo, hi = first, last
-    if not hi > lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, _cols.HIST_BINS + 1)
-    scale = _cols._scale(ref)
-    a = ref.sample
-
-    def outside(values, k):
-        below = int(np.searchsorted(values, lo, side="left"))
-        above = int(values.size - np.searchsorted(values, hi, side="right"))
-        return {"below": int(round(below * k)), "above": int(round(above * k))}
-
-    return {"edges": edges.tolist(), "range": [lo, hi],
-            "reference": scale(stattests.sorted_histogram(a, edges)).tolist(),
-            "current": stattests.sorted_histogram(b, edges).tolist(),
-            "clipped": {"reference": outside(a, ref.count / a.size), "current": outside(b, 1.0)}}
+    """:func:`core.drift.columns.histogram` from the pooled quantiles instead of the merged array."""
+    return _cols.histogram(ref, b, lo, hi, first, last)
 
 
 def numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
