@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from core.cli.output import emit_json
-from core.drift.profile_io import profile_for_store, source_of
 from core.errors import PreflightError
 
 ACTIONS = ("merge", "export", "import")
@@ -172,6 +171,7 @@ def drift_with_profile_file(current, profile_path, *, overrides=None, columns=No
     """
     from core.drift import profile_file as pf
     from core.drift import run as drift_run
+    from core.drift.profile_io import profile_for_store, source_of
 
     doc, sha = pf.read_profile_file(profile_path)
     settings = drift_run.DriftSettings(method=method, threshold=threshold, columns=columns,
