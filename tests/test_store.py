@@ -298,3 +298,20 @@ def test_migration_4_adds_run_choices_to_an_old_file_with_runs(tmp_path):
         s.set_run_excluded(1, True)
         assert s.counted_run_choices() == {} and s.excluded_run_ids() == [1]
         assert s.verify_audit().ok
+
+
+def test_a_failed_nested_transaction_rolls_back_alone(store):
+    """An inner transaction() is a savepoint: its failure undoes only its own writes (and their audit
+    events); the outer transaction's writes commit."""
+    events = len(store.audit_events())
+    with store.transaction():
+        store.update_meta(owner="outer")
+        with pytest.raises(PreflightError):
+            with store.transaction():
+                store.update_meta(system="inner")
+                raise PreflightError("the inner step failed")
+        with store.transaction():
+            store.update_meta(readiness_threshold=70)
+    meta = store.meta()
+    assert meta["owner"] == "outer" and meta["system"] != "inner" and meta["readiness_threshold"] == 70
+    assert len(store.audit_events()) == events + 2

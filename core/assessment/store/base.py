@@ -10,7 +10,6 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
 
 from core.assessment.audit import GENESIS, ChainVerification, event_hash, verify_after, verify_chain
 from core.canonical import dumps, utc_now  # noqa: F401  (utc_now re-exported)
@@ -68,7 +67,6 @@ class StoreBase:
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=self.busy_timeout)
         except sqlite3.Error as exc:
             raise AssessmentFileError(f"{self.path}: cannot open ({exc})") from None
-        self.db = sqlite_utils.Database(conn)
         self.conn = conn
         try:
             conn.execute("PRAGMA foreign_keys=ON")
@@ -119,7 +117,6 @@ class StoreBase:
         if conn is None:
             raise AssessmentFileError(f"{self.path}: cannot open for reading ({last})") from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         try:
             conn.execute("PRAGMA query_only=ON")
             self._check_identity()
@@ -128,7 +125,6 @@ class StoreBase:
                 conn.backup(memory)
                 conn.close()
                 self.conn = memory
-                self.db = sqlite_utils.Database(memory)
                 memory.execute("PRAGMA foreign_keys=ON")
                 trail = self._trail_state()
                 self.read_only, self._memory_copy, self._migrating = False, True, True
@@ -203,7 +199,6 @@ class StoreBase:
         except sqlite3.Error as exc:
             raise AssessmentFileError(f"{self.path}: cannot open a second connection ({exc})") from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
 
     def open_reader(self, verified: ChainVerification | None = None):
         """A read-only connection of its own to this file, for reading in a worker thread.
@@ -340,6 +335,36 @@ class StoreBase:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
     # ------------------------------------------------------------- transactions
+    _db = None
+    _savepoints = 0
+
+    @property
+    def db(self):
+        """sqlite-utils over the current connection, for the migrations.  Imported on first use: it loads
+        pandas and numpy when they are installed, which an ordinary open or a CLI command should not pay for."""
+        import sqlite_utils
+
+        if self._db is None or self._db.conn is not self.conn:
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
+    @contextmanager
+    def _savepoint(self):
+        """A nested transaction: rolled back alone when its block fails, kept by the outer transaction."""
+        self._savepoints += 1
+        name = f"preflight_sp{self._savepoints}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            self.conn.execute(f"RELEASE {name}")
+        finally:
+            self._savepoints -= 1
+
     @contextmanager
     def transaction(self):
         """All writes of one user action, and their audit events, commit together.
@@ -352,7 +377,7 @@ class StoreBase:
         if self.read_only:
             raise AssessmentFileError(f"{self.path}: opened read-only; nothing can be changed through it")
         if self.conn.in_transaction:
-            with self.db.atomic():  # a savepoint inside the outer transaction
+            with self._savepoint():  # inside the outer transaction
                 yield self
             return
         try:
