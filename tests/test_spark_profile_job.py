@@ -357,3 +357,18 @@ def test_a_bad_path_is_one_line_and_exit_2_and_writes_nothing(tmp_path):
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
     helped = subprocess.run([sys.executable, str(JOB), "--help"], capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "--edges-from" in helped.stdout and "--approx-deciles" in helped.stdout
+
+
+def test_the_command_line_entry_point_writes_the_file_and_prints_its_summary(spark, data, tmp_path, monkeypatch,
+                                                                              capsys):
+    """main() as `python profile_job.py ...` runs it, with this module's local[2] session standing in for the
+    one it would start (and left running for the other tests)."""
+    monkeypatch.setattr(job, "spark_session", lambda args: spark)
+    monkeypatch.setattr(spark, "stop", lambda: None)
+    out = tmp_path / "cli.json"
+    assert job.main(["--master", "local[2]", "--input", str(data["parts"]), "--out", str(out),
+                     "--columns", "amount"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    doc, sha = read_profile_file(out)
+    assert summary["out"] == str(out) and summary["sha256"] == sha and doc["rows"] == ROWS
+    assert list(doc["columns"]) == ["amount"]
