@@ -14,6 +14,7 @@ from pathlib import Path
 from core.assessment.audit import GENESIS, ChainVerification, event_hash, verify_after, verify_chain
 from core.canonical import dumps, utc_now  # noqa: F401  (utc_now re-exported)
 from core.errors import AssessmentFileError
+from core.assessment.store.connection import ConnectionMixin
 from core.assessment.store.migrations import APPLICATION_ID, LATEST, MIGRATIONS
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -41,7 +42,7 @@ def default_actor() -> str:
         return "local user"
 
 
-class StoreBase:
+class StoreBase(ConnectionMixin):
     """Open or create a .preflight file and keep it at the latest schema version."""
 
     #: seconds a write waits for another connection's write lock before it gives up with StoreBusyError
@@ -335,36 +336,6 @@ class StoreBase:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
     # ------------------------------------------------------------- transactions
-    _db = None
-    _savepoints = 0
-
-    @property
-    def db(self):
-        """sqlite-utils over the current connection, for the migrations.  Imported on first use: it loads
-        pandas and numpy when they are installed, which an ordinary open or a CLI command should not pay for."""
-        import sqlite_utils
-
-        if self._db is None or self._db.conn is not self.conn:
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
-
-    @contextmanager
-    def _savepoint(self):
-        """A nested transaction: rolled back alone when its block fails, kept by the outer transaction."""
-        self._savepoints += 1
-        name = f"preflight_sp{self._savepoints}"
-        self.conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
-            raise
-        else:
-            self.conn.execute(f"RELEASE {name}")
-        finally:
-            self._savepoints -= 1
-
     @contextmanager
     def transaction(self):
         """All writes of one user action, and their audit events, commit together.
