@@ -82,7 +82,9 @@ def _share(part: int, total: int) -> float | None:
     return part / total if total else None
 
 
-def _numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
+def numeric_start(name, kind, ref, cur_series) -> tuple[dict, np.ndarray]:
+    """The fields every numeric or datetime column gets (counts, missing shares, summaries, notes) and the
+    current table's sorted finite values; the statistics follow when both tables have values."""
     b, missing, infinite = numeric_values(cur_series, kind, name, "current")
     out = {"reference_count": ref.count, "current_count": int(b.size), "notes": [],
            "missing_share_reference": _share(ref.missing, ref.count + ref.missing + ref.infinite),
@@ -94,6 +96,11 @@ def _numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
     for table, n in (("reference", ref.infinite), ("current", infinite)):
         if n:
             out["notes"].append(f"column '{name}': {n} infinite value(s) in the {table} table were left out")
+    return out, b
+
+
+def _numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
+    out, b = numeric_start(name, kind, ref, cur_series)
     if ref.count == 0 or b.size == 0:
         return out
     check_cancel(cancelled)

@@ -17,8 +17,6 @@ from scipy import stats as _st
 
 from core.drift import columns as _cols
 from core.drift import stattests
-from core.drift.profile import numeric_values
-from core.drift.summary import numeric_summary, reference_numeric_summary
 from core.errors import check_cancel
 
 BLOCK = 1 << 21
@@ -93,24 +91,9 @@ def _cols_vecdot(x, y):
     return np.vecdot(x, y) if hasattr(np, "vecdot") else np.sum(x * y)
 
 
-def _histogram(ref, b, lo, hi, first, last) -> dict:
-    """:func:`core.drift.columns.histogram` from the pooled quantiles instead of the merged array."""
-    return _cols.histogram(ref, b, lo, hi, first, last)
-
-
 def numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
     """The statistics :func:`core.drift.columns.analyse_column` gives a numeric/datetime column."""
-    b, missing, infinite = numeric_values(cur_series, kind, name, "current")
-    out = {"reference_count": ref.count, "current_count": int(b.size), "notes": [],
-           "missing_share_reference": _cols._share(ref.missing, ref.count + ref.missing + ref.infinite),
-           "missing_share_current": _cols._share(missing, len(cur_series)), "unique": ref.unique,
-           "approximate": not ref.exact,
-           "summary": {"reference": reference_numeric_summary(ref),
-                       "current": numeric_summary(b, missing)}}
-    _cols._small_sample(out, name)
-    for table, n in (("reference", ref.infinite), ("current", infinite)):
-        if n:
-            out["notes"].append(f"column '{name}': {n} infinite value(s) in the {table} table were left out")
+    out, b = _cols.numeric_start(name, kind, ref, cur_series)
     if ref.count == 0 or b.size == 0:
         return out
     check_cancel(cancelled)
@@ -124,7 +107,7 @@ def numeric_stats(name, kind, ref, cur_series, cancelled) -> dict:
     else:
         p = stattests.ks_p_value(d, n1, n2)
     check_cancel(cancelled)
-    _cols.numeric_fields(out, name, ref, cur_bins, d, p, w_raw, _histogram(ref, b, lo, hi, first, last),
+    _cols.numeric_fields(out, name, ref, cur_bins, d, p, w_raw, _cols.histogram(ref, b, lo, hi, first, last),
                          _cols._log_histogram(ref, b))
     if ref.count <= _cols.AUTO_SMALL_N and ref.unique <= _cols.AUTO_MIN_UNIQUE:
         values = np.union1d(a, b)
