@@ -19,7 +19,6 @@ order statistics, samples).
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import duckdb
 from core.data.kinds import FALSE_WORDS, MAX_CATEGORIES, MAX_INT_CATEGORIES, MIN_ROWS_FOR_SHARE, \
     MOSTLY, TRUE_WORDS, _looks_like_id
 from core.data.text import NULL_TOKENS
+from core.data.footprint import parse_memory  # noqa: F401  (re-exported)
 from core.errors import Cancelled, InputFileError, PreflightError
 
 MAX_DEFAULT_MEMORY = 4 << 30
@@ -52,20 +52,6 @@ def default_memory_limit() -> int:
     """Half the machine's RAM, at most 4 GB (1 GB when the RAM is unknown)."""
     ram = machine_memory()
     return min(ram // 2, MAX_DEFAULT_MEMORY) if ram else 1 << 30
-
-
-def parse_memory(text) -> int:
-    """Bytes from ``"2GB"``, ``"512MB"``, ``"1.5 GiB"`` or a plain number of bytes."""
-    if isinstance(text, (int, float)):
-        return int(text)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)i?b?\s*", str(text).lower())
-    if not m:
-        raise PreflightError(f"memory limit {text!r}: write a size such as 2GB or 512MB")
-    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2)]
-    value = int(float(m.group(1)) * scale)
-    if value < 64 << 20:
-        raise PreflightError(f"memory limit {text!r} is below the 64 MB DuckDB needs to work")
-    return value
 
 
 def connect(memory_limit: int | None = None, threads: int | None = None,

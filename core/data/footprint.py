@@ -1,9 +1,12 @@
 """How much memory tables would take once loaded, for choosing between the in-memory and the
-out-of-core engine (no DuckDB needed to decide)."""
+out-of-core engine (no DuckDB needed to decide), and the ``--memory-limit`` sizes."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from core.errors import PreflightError
 
 
 def data_bytes(path) -> int | None:
@@ -47,3 +50,20 @@ def engine_by_size(paths, factor: float, limit: int) -> tuple[str, str]:
                           f"memory limit of {human_bytes(limit)}")
     return "memory", (f"auto: {what} {take} about {human_bytes(need)} in memory, within the memory "
                       f"limit of {human_bytes(limit)}")
+
+
+def parse_memory(text) -> int | None:
+    """Bytes from ``"2GB"``, ``"512MB"``, ``"1.5 GiB"`` or a plain number of bytes (None for None: the
+    default limit, see :func:`core.data.duckdb_source.default_memory_limit`)."""
+    if text is None:
+        return None
+    if isinstance(text, (int, float)):
+        return int(text)
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)i?b?\s*", str(text).lower())
+    if not m:
+        raise PreflightError(f"memory limit {text!r}: write a size such as 2GB or 512MB")
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2)]
+    value = int(float(m.group(1)) * scale)
+    if value < 64 << 20:
+        raise PreflightError(f"memory limit {text!r} is below the 64 MB DuckDB needs to work")
+    return value

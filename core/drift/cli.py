@@ -56,11 +56,9 @@ def cmd_drift(args) -> int:
         return cli_profile.cmd_drift_profile_file(args, render_drift)
 
     overrides = parse_kind_overrides(args.categorical, args.numeric, args.text)
-    memory_limit = None
-    if args.memory_limit is not None:
-        from core.data.duckdb_source import parse_memory
-        memory_limit = parse_memory(args.memory_limit)
-    engine = {"engine": args.engine, "memory_limit": memory_limit}
+    from core.data.footprint import parse_memory
+
+    engine = {"engine": args.engine, "memory_limit": parse_memory(args.memory_limit)}
     columns = tuple(split_names(args.columns)) or None
     with optional_assessment(args.assessment) as store:
         share = args.drift_share

@@ -64,7 +64,7 @@ def _need_out(args, what: str) -> str:
 
 
 def _build(args) -> dict:
-    from core.data.duckdb_source import parse_memory
+    from core.data.footprint import parse_memory
     from core.data.kinds import parse_kind_overrides, split_names
     from core.drift.profile_build import build_profile_file
 
@@ -76,10 +76,9 @@ def _build(args) -> dict:
         if overrides.get(name, "datetime") != "datetime":
             raise PreflightError(f"column {name!r} is given as both {overrides[name]} and datetime")
         overrides[name] = "datetime"
-    limit = parse_memory(args.memory_limit) if args.memory_limit is not None else None
     return build_profile_file(args.args[0], out, engine=args.engine, overrides=overrides or None,
                               columns=split_names(args.columns) or None, edges_from=args.edges_from,
-                              memory_limit=limit, scheduler=args.scheduler)
+                              memory_limit=parse_memory(args.memory_limit), scheduler=args.scheduler)
 
 
 def _merge(args) -> dict:
@@ -133,6 +132,7 @@ def _import(args) -> dict:
 def cmd_drift_profile_file(args, render_drift) -> int:
     """``drift CUR --reference-profile-file P.json``; ``render_drift(result, run_id)`` is the drift command's
     text output (passed in by ``core.drift.cli``, which owns the command)."""
+    from core.data.footprint import parse_memory
     from core.data.kinds import parse_kind_overrides, split_names
     from core.drift import run as drift_run
 
@@ -153,7 +153,7 @@ def cmd_drift_profile_file(args, render_drift) -> int:
                                       columns=columns, method=args.method, threshold=args.threshold,
                                       drift_share=share, multivariate=not args.no_multivariate,
                                       engine=getattr(args, "engine", None),
-                                      memory_limit=_memory_limit(args))
+                                      memory_limit=parse_memory(getattr(args, "memory_limit", None)))
         run_id = drift_run.record_drift(store, run) if store is not None else None
     if args.json:
         emit_json(run.result)
@@ -184,10 +184,3 @@ def drift_with_profile_file(current, profile_path, *, overrides=None, columns=No
                               profile_check=lambda kinds: pf.check_against_table(doc, profile_path, kinds, columns))
     run.result["reference"]["profile"] = source_of(doc, profile_path, sha)
     return run
-
-
-def _memory_limit(args):
-    from core.data.duckdb_source import parse_memory
-
-    text = getattr(args, "memory_limit", None)
-    return parse_memory(text) if text is not None else None

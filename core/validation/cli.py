@@ -33,10 +33,9 @@ def cmd_validate(args) -> int:
 
     overrides = parse_kind_overrides(args.categorical, args.numeric) or None
     schema = load_schema(args.schema) if args.schema else None
-    memory_limit = None
-    if args.memory_limit is not None:
-        from core.data.duckdb_source import parse_memory
-        memory_limit = parse_memory(args.memory_limit)
+    from core.data.footprint import parse_memory
+
+    memory_limit = parse_memory(args.memory_limit)
     with optional_assessment(args.assessment) as store:
         run = validation_run.run_validation(args.data, schema=schema, infer_from=args.infer_from,
                                             kind_overrides=overrides, schema_source=args.schema or "",
