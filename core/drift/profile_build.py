@@ -69,7 +69,6 @@ def build_profile_file(path, out, *, engine: str = "auto", overrides: dict | Non
         data, prov = build_dask_profile(path, overrides=overrides or None, columns=columns or None,
                                         edges_from=edges, scheduler=scheduler,
                                         progress=scaled(progress, 0.0, 0.95), cancelled=cancelled)
-        prov = {"engine_reason": reason, **prov}
     prov.setdefault("engine_reason", reason)
     engine_name = prov.pop("engine", None) or pf.ENGINE
     check_cancel(cancelled)

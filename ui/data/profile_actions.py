@@ -64,7 +64,7 @@ class ProfileActions:
     def build_profile(self, out: str) -> None:
         """Profile the reference table into the file ``out`` (engine chosen by size, as drift does)."""
         self.profile_note.setVisible(False)
-        overrides = {k: v for k, v in self.inputs.overrides().items()}
+        overrides = self.inputs.overrides()
         self.run_task("Building the reference profile", build_profile_file, self.reference_path, out,
                       overrides=overrides or None, on_result=self._profile_built,
                       error_title="Cannot build the profile")
