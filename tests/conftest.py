@@ -35,3 +35,25 @@ def _fast_signer_keys(monkeypatch):
     from core.handoff import keys
 
     monkeypatch.setattr(keys, "TEST_ONLY_SCRYPT_N", 2 ** 10)
+
+
+#: A test (setup, call and teardown) that runs longer than this is stuck.  pytest's faulthandler_timeout
+#: (pyproject.toml) first prints every thread's stack; then the alarm ends the run, so a deadlock fails the
+#: suite within minutes and says where, instead of holding it until an outer timeout without a word.
+STUCK_AFTER_S = int(os.environ.get("PREFLIGHT_TEST_STUCK_S", "300"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    import signal
+
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the kernel ends the process: no GIL needed
+    signal.alarm(STUCK_AFTER_S)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
