@@ -57,3 +57,37 @@ def pytest_runtest_protocol(item, nextitem):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True)
+def _modal_dialogs_do_not_block(request):
+    """An application-modal dialog that a GUI test did not expect (an error box opened with ``exec()``, a
+    question) would wait for a click that never comes offscreen.  A timer closes any such dialog left open for
+    more than a second and the test fails, quoting the dialog's text."""
+    if not ({"qtbot", "qapp"} & set(request.fixturenames)):
+        yield
+        return
+    request.getfixturevalue("qapp")
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+    seen, closed = {}, []
+
+    def check():
+        widget = QApplication.activeModalWidget()
+        if not isinstance(widget, QDialog) or widget.windowModality() != Qt.ApplicationModal:
+            return
+        seen[id(widget)] = seen.get(id(widget), 0) + 1
+        if seen[id(widget)] >= 5:  # 5 checks of 250 ms: a test's own timer would have answered by now
+            text = widget.text() if isinstance(widget, QMessageBox) else ""
+            closed.append(f"{widget.windowTitle()}: {text}".strip(": "))
+            widget.done(0)
+
+    timer = QTimer()
+    timer.setInterval(250)
+    timer.timeout.connect(check)
+    timer.start()
+    yield
+    timer.stop()
+    if closed:
+        pytest.fail(f"a modal dialog would have blocked the test (closed by the suite): {closed}")
