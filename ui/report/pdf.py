@@ -318,3 +318,38 @@ def write_pdf(html: str, path, footer: dict | None = None) -> None:
                 painter.drawText(row.translated(0, i * line), int(Qt.AlignLeft | Qt.AlignVCenter), text)
     finally:
         painter.end()
+
+
+def main(argv=None) -> int:
+    """``python -m ui.report.pdf JOB.json``: write one PDF (see :mod:`ui.report.pdf_process`).
+
+    ``JOB.json`` holds ``html``, ``path`` and ``footer``.  Exits 0 when written; on failure prints one
+    ``error: ...`` line on stderr and exits 2.
+    """
+    import json
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("error: usage: python -m ui.report.pdf JOB.json", file=sys.stderr)
+        return 2
+    try:
+        with open(args[0], encoding="utf-8") as fh:
+            job = json.load(fh)
+        path = job["path"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"error: {args[0]}: not a PDF job ({exc})", file=sys.stderr)
+        return 2
+    try:
+        write_pdf(job["html"], path, job.get("footer"))
+    except OSError as exc:
+        print(f"error: {path}: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    except Exception as exc:  # one line for the window's error box, not a traceback
+        print(f"error: {path}: the PDF writer failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,11 +6,14 @@ pipeline shortly after any change, and only while the tab is visible: the
 worker reads the assessment on a read-only connection of its own, re-hashes the
 evidence files and renders.  A change during a build queues one more build (a
 ``replace`` key keeps at most one waiting).  Export runs the same way, file
-writing included.
+writing included; a PDF is laid out and painted by a child process
+(:mod:`ui.report.pdf_process`), so Qt's text machinery never runs in a worker
+thread beside the window's own painting.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
@@ -21,9 +24,8 @@ from core.report import build_from_snapshot, render_html, snapshot, write_data
 from core.render.html import AMBER, GREEN, RED
 from ui.common.dialogs import show_error
 from ui.common.tasks import TaskBar, TaskQueue
-from ui.report.pdf import write_pdf
+from ui.report.pdf_process import write_pdf_in_child
 
-WRITERS = {".pdf": write_pdf}
 FILTERS = {".html": "HTML report (*.html)", ".pdf": "PDF report (*.pdf)", ".json": "JSON electronic copy (*.json)"}
 STATUS_COLOURS = {"ready": GREEN, "pending_signoff": AMBER, "not_ready": RED}
 REFRESH_DELAY_MS = 300
@@ -57,7 +59,7 @@ def build_preview(store, font=None, verified=None, progress=None, cancelled=None
 def export_report(store, path: Path, verified=None, progress=None, cancelled=None) -> Path:
     """Build the report and write it to ``path`` (runs in the worker)."""
     data = build_from_snapshot(read_snapshot(store, verified), progress=progress, cancelled=cancelled)
-    return write_data(data, path, WRITERS)
+    return write_data(data, path, {".pdf": partial(write_pdf_in_child, cancelled=cancelled)})
 
 
 class ReportTab(QWidget):
