@@ -318,3 +318,19 @@ def test_bulk_float_paths_give_the_per_column_answers(seed, monkeypatch):
     assert everything() == bulk
     assert bulk[1]["violations"] and bulk[2]["violations"] and bulk[3]["missing_rate_changes"]
     assert {"column": "c7", "reference": "integer", "current": "numeric"} in bulk[3]["type_changes"]
+
+
+def test_tall_tables_skip_the_block_pass_with_the_same_answer(monkeypatch):
+    """Above BULK_MAX_ROWS rows the per-column checks alone are faster: the block pass settles nothing there,
+    and the validation result is the one the block pass gives on the same table."""
+    from core.validation import bulk
+
+    df = _float_frame(3)
+    schema = Schema.from_dict({"columns": {f"c{i}": {"type": "numeric", "range": [-40, 40]} for i in range(60)},
+                               "dataset": {}})
+    by_name = {c: c for c in df.columns}
+    with_block = validate(df, schema).to_dict()
+    assert bulk.clean_float_columns(df, schema.columns, by_name)  # 7 rows: some columns settled at once
+    monkeypatch.setattr(bulk, "BULK_MAX_ROWS", len(df) - 1)
+    assert bulk.clean_float_columns(df, schema.columns, by_name) == set()
+    assert validate(df, schema).to_dict() == with_block

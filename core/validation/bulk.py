@@ -5,6 +5,10 @@ whose rules can only fail the range and missing-values checks, :func:`clean_floa
 a few array passes which of them pass; only the others go through the per-column checks, which then
 produce exactly the same violations as before.  Columns are taken in chunks of at most
 ``CHUNK_CELLS`` cells, so a tall table is not copied whole.
+
+The block pass pays only while the per-column overhead outweighs the data passes: on tables of more than
+``BULK_MAX_ROWS`` rows the per-column checks alone are faster (measured: 1M x 28 float columns, 0.10 s with
+the block pass against 0.06 s without; 50,000 x 200, 0.04 s against 0.09 s), so there it is skipped.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import pandas as pd
 from core.validation.checks import EPS
 
 CHUNK_CELLS = 1 << 22
+#: Tables with more rows than this skip the block pass (see the module docstring).
+BULK_MAX_ROWS = 100_000
 _FLOAT = np.dtype("float64")
 
 
@@ -39,10 +45,12 @@ def _only_range_and_missing(spec) -> bool:
 
 def clean_float_columns(df: pd.DataFrame, columns: dict, by_name: dict, cancelled=None) -> set:
     """Schema columns (``columns``: name -> ColumnSpec) that are float64, can only fail the range and
-    missing-values checks, and pass both."""
+    missing-values checks, and pass both (none is settled here on tables over ``BULK_MAX_ROWS`` rows)."""
     from core.errors import check_cancel
 
     rows = len(df)
+    if rows > BULK_MAX_ROWS:
+        return set()
     names = float_labels(df, [n for n, spec in columns.items() if _only_range_and_missing(spec)], by_name)
     if not rows:
         return set(names)

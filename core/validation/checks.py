@@ -114,11 +114,34 @@ def _range(name, spec, vals, valid, rows) -> Finding | None:
                    f"at most {_pct(spec.max_out_of_range_fraction)} may", np.flatnonzero(out))
 
 
+#: Integer keys spanning at most this many values per row are counted with a table of counts, not hashed.
+DENSE_SPAN_PER_ROW = 4
+
+
+def dense_integer_clashes(s: pd.Series) -> tuple[np.ndarray, int] | None:
+    """``(rows whose value occurs more than once, distinct count)`` for a plain integer column whose values span
+    at most ``DENSE_SPAN_PER_ROW`` x its length (identifiers, counters), by counting instead of hashing;
+    None for any other column."""
+    if s.dtype.kind not in "iu" or not isinstance(s.dtype, np.dtype) or not len(s):
+        return None
+    vals = s.to_numpy()
+    lo, hi = vals.min(), vals.max()
+    if int(hi) - int(lo) >= DENSE_SPAN_PER_ROW * len(vals):
+        return None
+    offsets = (vals - lo).astype(np.intp)  # no overflow: every value lies within [lo, hi]
+    counts = np.bincount(offsets)
+    return counts[offsets] > 1, int(np.count_nonzero(counts))
+
+
 def _uniqueness(name, s, missing, rows) -> Finding | None:
-    # one hashing pass: rows whose value occurs more than once; the distinct count follows from them
-    clash = ~missing & s.duplicated(keep=False).to_numpy()
-    n_clash = int(clash.sum())
-    n_unique = int((~missing).sum()) - n_clash + (int(pd.unique(s[clash]).size) if n_clash else 0)
+    dense = dense_integer_clashes(s)
+    if dense is not None:
+        clash, n_unique = dense  # a plain integer column has no missing values
+    else:
+        # one hashing pass: rows whose value occurs more than once; the distinct count follows from them
+        clash = ~missing & s.duplicated(keep=False).to_numpy()
+        n_clash = int(clash.sum())
+        n_unique = int((~missing).sum()) - n_clash + (int(pd.unique(s[clash]).size) if n_clash else 0)
     frac = n_unique / rows
     if frac >= UNIQUE_THRESHOLD - EPS:
         return None

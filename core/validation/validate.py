@@ -231,6 +231,13 @@ def _row_count(rows: int, bounds) -> Violation | None:
     return None
 
 
+def _expected_cost(item) -> int:
+    """Sort key: checks that scan text or hash values come first (lower keys start earlier)."""
+    spec = item[1]
+    return -(2 * (spec.pattern is not None) + 2 * bool(spec.unique) + (spec.type in ("string", "category"))
+             + (spec.min_length is not None or spec.max_length is not None))
+
+
 def validate(df, schema: Schema, *, kinds=None, progress=None, cancelled=None) -> ValidationResult:
     """Run every check of ``schema`` on ``df`` and collect all violations.
 
@@ -269,8 +276,11 @@ def validate(df, schema: Schema, *, kinds=None, progress=None, cancelled=None) -
     # columns are checked on both cores (numpy, pandas and Arrow kernels release the GIL); results are
     # collected in schema order so the report does not depend on thread timing
     clean = clean_float_columns(df, schema.columns, by_name, cancelled)  # passing float columns, settled at once
+    todo = [(name, spec) for name, spec in schema.columns.items() if name not in clean]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = [pool.submit(check, name, spec) for name, spec in schema.columns.items() if name not in clean]
+        # the slowest checks (patterns, uniqueness, text) start first, so no long one runs alone at the end
+        started = {name: pool.submit(check, name, spec) for name, spec in sorted(todo, key=_expected_cost)}
+        futures = [started[name] for name, _spec in todo]
         total = len(futures) + 1
         try:
             for i, fut in enumerate(futures):
