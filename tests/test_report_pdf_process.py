@@ -97,3 +97,9 @@ def test_report_tab_exports_pdf_without_qt_writer_in_the_window_process(qtbot, t
     qtbot.waitUntil(lambda: target.exists() and not tab.busy, timeout=30000)
     assert target.read_bytes().startswith(b"%PDF")
     context.close()
+
+
+def test_progress_follows_the_pages_the_child_draws(tmp_path):
+    seen = []
+    pdf_process.write_pdf_in_child(HTML * 3, tmp_path / "r.pdf", FOOTER, progress=seen.append)
+    assert seen and seen == sorted(seen) and seen[-1] == 1.0 and all(0.0 < f <= 1.0 for f in seen)

@@ -270,8 +270,9 @@ def footer_lines(footer: dict | None, page: int, pages: int) -> tuple[str, str, 
             f"Audit chain head {footer.get('audit_head') or '-'}")
 
 
-def write_pdf(html: str, path, footer: dict | None = None) -> None:
-    """Write ``html`` as an A4 PDF; ``footer``: ``title``, ``content_id`` and ``audit_head`` for every page."""
+def write_pdf(html: str, path, footer: dict | None = None, on_page=None) -> None:
+    """Write ``html`` as an A4 PDF; ``footer``: ``title``, ``content_id`` and ``audit_head`` for every page.
+    ``on_page(done, total)``, when given, is called after the layout (done 0) and after each page."""
     app = _ensure_app()  # noqa: F841 - keeps Qt alive while rendering
     from PySide6.QtCore import QMarginsF, QRectF, Qt
     from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter
@@ -295,6 +296,8 @@ def write_pdf(html: str, path, footer: dict | None = None) -> None:
     mono.setPointSizeF(6.5)
     painter = QPainter(writer)
     try:
+        if on_page is not None:
+            on_page(0, pages)
         for n in range(pages):
             if n:
                 writer.newPage()
@@ -316,6 +319,8 @@ def write_pdf(html: str, path, footer: dict | None = None) -> None:
             painter.setFont(mono)
             for i, text in enumerate((ident, head), start=1):
                 painter.drawText(row.translated(0, i * line), int(Qt.AlignLeft | Qt.AlignVCenter), text)
+            if on_page is not None:
+                on_page(n + 1, pages)
     finally:
         painter.end()
 
@@ -323,10 +328,12 @@ def write_pdf(html: str, path, footer: dict | None = None) -> None:
 def main(argv=None) -> int:
     """``python -m ui.report.pdf JOB.json``: write one PDF (see :mod:`ui.report.pdf_process`).
 
-    ``JOB.json`` holds ``html``, ``path`` and ``footer``.  Exits 0 when written; on failure prints one
-    ``error: ...`` line on stderr and exits 2.
+    ``JOB.json`` holds ``html``, ``path``, ``footer`` and, optionally, ``progress``: a file that gets the
+    share of the pages drawn so far (replaced whole each time).  Exits 0 when written; on failure prints
+    one ``error: ...`` line on stderr and exits 2.
     """
     import json
+    import os
     import sys
 
     args = sys.argv[1:] if argv is None else argv
@@ -340,8 +347,15 @@ def main(argv=None) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"error: {args[0]}: not a PDF job ({exc})", file=sys.stderr)
         return 2
+    def on_page(done, total):
+        if job.get("progress"):
+            tmp = f"{job['progress']}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(f"{(0.1 + 0.9 * done / total) if total else 1.0:.4f}")
+            os.replace(tmp, job["progress"])
+
     try:
-        write_pdf(job["html"], path, job.get("footer"))
+        write_pdf(job["html"], path, job.get("footer"), on_page=on_page)
     except OSError as exc:
         print(f"error: {path}: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
         return 2

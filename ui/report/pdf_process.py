@@ -40,16 +40,20 @@ def child_env() -> dict:
     return env
 
 
-def write_pdf_in_child(html: str, path, footer: dict | None = None, cancelled=None) -> None:
+def write_pdf_in_child(html: str, path, footer: dict | None = None, cancelled=None, progress=None) -> None:
     """Write ``html`` as a PDF at ``path`` through a child process (see the module docstring).
+
+    ``progress(fraction)``, when given, follows the pages the child has drawn (it reports through a small
+    file in the job's folder, read each time the worker looks at Cancel).
 
     Raises :class:`Cancelled` when ``cancelled()`` turns true (the child is ended and leaves no file
     behind it at ``path``), and :class:`PreflightError` with the child's message when it fails.
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="preflight-pdf-") as folder:
-        job = Path(folder) / "job.json"
-        job.write_text(json.dumps({"html": html, "path": str(path), "footer": footer or {}}), encoding="utf-8")
+        job, pages = Path(folder) / "job.json", Path(folder) / "progress.txt"
+        job.write_text(json.dumps({"html": html, "path": str(path), "footer": footer or {}, "progress": str(pages)}),
+                       encoding="utf-8")
         errors = Path(folder) / "stderr.txt"
         with open(errors, "wb") as err:
             child = subprocess.Popen(child_command(job), env=child_env(), stdin=subprocess.DEVNULL,
@@ -60,6 +64,8 @@ def write_pdf_in_child(html: str, path, footer: dict | None = None, cancelled=No
                         code = child.wait(timeout=POLL_S)
                         break
                     except subprocess.TimeoutExpired:
+                        if progress is not None:
+                            _report(pages, progress)
                         if cancelled is not None and cancelled():
                             child.kill()
                             child.wait()
@@ -72,6 +78,15 @@ def write_pdf_in_child(html: str, path, footer: dict | None = None, cancelled=No
                 raise
         if code != 0:
             raise PreflightError(_failure(errors.read_text(encoding="utf-8", errors="replace"), code, path))
+        if progress is not None:
+            _report(pages, progress)  # the last pages may have been drawn after the last look
+
+
+def _report(pages: Path, progress) -> None:
+    try:
+        progress(float(pages.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass  # not written yet
 
 
 def _failure(stderr: str, code: int, path: Path) -> str:

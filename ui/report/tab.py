@@ -29,6 +29,8 @@ from ui.report.pdf_process import write_pdf_in_child
 FILTERS = {".html": "HTML report (*.html)", ".pdf": "PDF report (*.pdf)", ".json": "JSON electronic copy (*.json)"}
 STATUS_COLOURS = {"ready": GREEN, "pending_signoff": AMBER, "not_ready": RED}
 REFRESH_DELAY_MS = 300
+#: Share of the progress bar for building the report when exporting a PDF (the pages drawn take the rest).
+PDF_BUILD_SHARE = 0.3
 PREVIEW_FAILED = "The report could not be built"
 
 
@@ -58,8 +60,12 @@ def build_preview(store, font=None, verified=None, progress=None, cancelled=None
 
 def export_report(store, path: Path, verified=None, progress=None, cancelled=None) -> Path:
     """Build the report and write it to ``path`` (runs in the worker)."""
-    data = build_from_snapshot(read_snapshot(store, verified), progress=progress, cancelled=cancelled)
-    return write_data(data, path, {".pdf": partial(write_pdf_in_child, cancelled=cancelled)})
+    pdf = Path(path).suffix.lower() == ".pdf"
+    share = PDF_BUILD_SHARE if pdf else 1.0  # of the bar: building the report, then drawing the pages
+    build = None if progress is None else (lambda f: progress(share * f))
+    pages = None if progress is None else (lambda f: progress(share + (1.0 - share) * f))
+    data = build_from_snapshot(read_snapshot(store, verified), progress=build, cancelled=cancelled)
+    return write_data(data, path, {".pdf": partial(write_pdf_in_child, cancelled=cancelled, progress=pages)})
 
 
 class ReportTab(QWidget):
