@@ -22,10 +22,23 @@ def table(rows: list[list], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
-def open_existing(path, **options):
+#: Checks a command runs before it edits an assessment: ``gate(store)`` raises PreflightError to refuse.
+#: Features add theirs when their commands register (the handoff feature: the checklist of an approved
+#: assessment is not edited without an amendment, as in the window).
+WRITE_GATES: list = []
+
+
+def check_gates(store) -> None:
+    for gate in WRITE_GATES:
+        gate(store)
+
+
+def open_existing(path, *, gate: bool = True, **options):
     """Open an existing assessment (the store is imported only by commands that use one).
 
-    ``options`` go to :func:`open_assessment` (``read_only=True`` for commands that only read)."""
+    ``options`` go to :func:`open_assessment` (``read_only=True`` for commands that only read).  Opened
+    for writing, every transaction first runs :data:`WRITE_GATES`; ``gate=False`` for the writes the
+    window does not gate either: signing, managing signers, recording runs and profiles."""
     from core.assessment.store import open_assessment
 
     p = Path(path)
@@ -33,7 +46,10 @@ def open_existing(path, **options):
         with open(p, "rb") as fh:
             if fh.read(16) != b"SQLite format 3\x00":
                 raise PreflightError(f"{p}: not a .preflight assessment file")
-    return open_assessment(p, **options)
+    store = open_assessment(p, **options)
+    if gate and WRITE_GATES and not store.read_only:
+        store.write_gate = check_gates
+    return store
 
 
 def fmt_num(value, digits: int = 4) -> str:
@@ -48,8 +64,10 @@ def fmt_num(value, digits: int = 4) -> str:
 
 @contextmanager
 def optional_assessment(path):
-    """The assessment named by ``--assessment`` (or None), closed when the command is done."""
-    store = open_existing(path) if path else None
+    """The assessment named by ``--assessment`` (or None), closed when the command is done.  Recording an
+    analysis run is not held back by the write gates, as in the window: the run is audited, and on an
+    approved assessment it invalidates the signatures."""
+    store = open_existing(path, gate=False) if path else None
     try:
         yield store
     finally:

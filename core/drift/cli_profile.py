@@ -121,7 +121,7 @@ def _import(args) -> dict:
     if len(args.args) != 3:
         raise PreflightError("usage: profile import FILE.preflight P.json [--name NAME]")
     doc, sha = pf.read_profile_file(args.args[2])  # checked completely before anything is stored
-    store = open_existing(args.args[1])
+    store = open_existing(args.args[1], gate=False)  # like the window's import
     try:
         out = import_into(store, doc, args.args[2], sha, args.name)
     finally:

@@ -10,11 +10,14 @@ shape :func:`core.handoff.signoff.check_can_sign` takes.
 metadata) makes every signature on it invalid.  Once an assessment is approved, the
 app refuses edits until the user *amends* it: :func:`amend` records an ``amend`` audit
 event with the reason and the signatures the next edit will invalidate
-(:func:`signatures_an_edit_voids` says how many, before anything happens).
+(:func:`signatures_an_edit_voids` says how many, before anything happens).  The command line
+enforces the same rule on the same edits with :func:`refuse_edit_when_approved`, a write gate
+(``checklist import``); ``python main.py amend FILE --reason TEXT`` opens the amendment.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from core.assessment.checklist import score
@@ -86,21 +89,53 @@ def amend(store, reason: str, actor: str | None = None) -> Amendment:
     return Amendment(reason, int(event["seq"]), tuple(s.id for s in voided))
 
 
+def open_amendment(store, states=None) -> Amendment | None:
+    """The amendment recorded after the last signature, while it still covers every valid signature."""
+    last = None
+    for event in store.audit_events():
+        if event.get("action") == "sign":
+            last = None  # a signature after an amendment closes it
+        elif event.get("action") == "amend":
+            last = event
+    if last is None:
+        return None
+    after = _after(last)
+    amendment = Amendment(after.get("reason", ""), int(last["seq"]),
+                          tuple(s.get("id") for s in after.get("invalidates") or [] if isinstance(s, dict)))
+    valid = [s.signature.id for s in _states(store, states) if s.valid]
+    return amendment if amendment.covers(valid) else None
+
+
+def refuse_edit_when_approved(store) -> None:
+    """Raise :class:`PreflightError` when ``store`` is approved and no amendment is open (a write gate)."""
+    if not store.signature_rows():
+        return
+    states = _states(store)
+    if so.stage(states) != "approved" or open_amendment(store, states) is not None:
+        return
+    n = sum(1 for s in states if s.valid)
+    raise PreflightError(f"{store.path}: the assessment is approved ({n} valid signature{'s' if n != 1 else ''}); "
+                         f"nothing was changed. To change it, amend it first: python main.py amend {store.path} "
+                         f"--reason TEXT (the change will invalidate those signatures)")
+
+
+def _after(event: dict) -> dict:
+    after = event.get("after")
+    if isinstance(after, str):
+        try:
+            after = json.loads(after)
+        except ValueError:
+            after = {}
+    return after if isinstance(after, dict) else {}
+
+
 def amendments(events: list[dict]) -> list[dict]:
     """The amend events of an audit trail: seq, time, actor, reason and how many signatures they invalidated."""
-    import json
-
     out = []
     for e in events:
         if e.get("action") != "amend":
             continue
-        after = e.get("after")
-        if isinstance(after, str):
-            try:
-                after = json.loads(after)
-            except ValueError:
-                after = {}
-        after = after or {}
+        after = _after(e)
         out.append({"seq": e.get("seq"), "ts_utc": e.get("ts_utc"), "actor": e.get("actor"),
                     "reason": after.get("reason", ""), "invalidates": len(after.get("invalidates") or [])})
     return out

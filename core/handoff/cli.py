@@ -1,4 +1,9 @@
-"""Signer commands: ``users add|list|deactivate|role|passwd|export-key`` and ``sign``.
+"""Signer commands: ``users add|list|deactivate|role|passwd|export-key``, ``sign`` and ``amend``.
+
+The checklist of an approved assessment is not edited from the command line until ``amend FILE --reason
+TEXT`` records why, the same rule as the window's Amend: ``checklist import`` stops with exit 2 and nothing
+written.  As in the window, recording an analysis run is not held back (it is audited and invalidates the
+signatures), and signing or managing signers changes no signed content.
 
 The same rules as the GUI apply (administrator, order, separation of duties, lockout); every refusal is
 in the audit trail.  Exit 0: done.  Exit 1: refused (wrong password, locked, out of order, not allowed).
@@ -13,8 +18,9 @@ from __future__ import annotations
 
 import sys
 
-from core.cli.output import emit_json, open_existing, table
+from core.cli.output import WRITE_GATES, emit_json, open_existing, table
 from core.errors import PreflightError
+from core.handoff.approval import refuse_edit_when_approved
 
 CLI_MEANINGS = {"authored": "authorship", "reviewed": "review", "approved": "approval"}
 
@@ -74,6 +80,15 @@ def register(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_sign)
 
+    m = sub.add_parser("amend", help="record why an approved assessment is changed (the change then voids its "
+                                     "signatures); needed before its checklist can be edited")
+    m.add_argument("file")
+    m.add_argument("--reason", required=True, help="why it is changed (at least 10 characters; audited)")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(handler=cmd_amend)
+    if refuse_edit_when_approved not in WRITE_GATES:
+        WRITE_GATES.append(refuse_edit_when_approved)
+
 
 def _read_passwords(count: int, enabled: bool) -> list[str]:
     if count == 0:
@@ -102,7 +117,7 @@ def cmd_users_add(args) -> int:
     from core.handoff import accounts, keys
 
     public_key = keys.read_public_key_file(args.public_key) if args.public_key else None
-    with open_existing(args.file) as store:
+    with open_existing(args.file, gate=False) as store:
         admin = accounts.administrator(store)
         existing = store.user_by_name(args.name.strip())
         needs_admin = admin is not None and not (existing is not None and existing["is_admin"])
@@ -129,7 +144,7 @@ def cmd_users_add(args) -> int:
 
 
 def cmd_users_list(args) -> int:
-    with open_existing(args.file) as store:
+    with open_existing(args.file, gate=False) as store:
         users = store.users()
     if args.json:
         emit_json({"users": [{k: u[k] for k in ("id", "name", "role", "is_admin", "active", "fingerprint",
@@ -142,7 +157,7 @@ def cmd_users_list(args) -> int:
 
 
 def _user_change(args, action, count: int) -> int:
-    with open_existing(args.file) as store:
+    with open_existing(args.file, gate=False) as store:
         user = store.user_by_name(args.name)
         if user is None:
             raise PreflightError(f"{args.file}: no user named {args.name!r} (see: users list {args.file})")
@@ -199,7 +214,7 @@ def cmd_export_key(args) -> int:
 def cmd_sign(args) -> int:
     from core.handoff import signing
 
-    with open_existing(args.file) as store:
+    with open_existing(args.file, gate=False) as store:
         user = store.user_by_name(args.user)
         if user is None:
             raise PreflightError(f"{args.file}: no user named {args.user!r} (see: users list {args.file})")
@@ -222,4 +237,23 @@ def cmd_sign(args) -> int:
     else:
         print(f"{row['user_name']} signed for {row['meaning']} at {row['signed_utc']} "
               f"(key {row['fingerprint']}); stage: {stage}")
+    return 0
+
+
+def cmd_amend(args) -> int:
+    from core.handoff import approval
+
+    with open_existing(args.file, gate=False) as store:
+        if not approval.is_approved(store):
+            raise PreflightError(f"{args.file}: not approved; it can be changed without an amendment")
+        voided = approval.signatures_an_edit_voids(store)
+        amendment = approval.amend(store, args.reason)
+    gone = [{"id": s.id, "user_name": s.user_name, "meaning": s.meaning} for s in voided]
+    if args.json:
+        emit_json({"file": str(args.file), "reason": amendment.reason, "audit_seq": amendment.seq,
+                   "invalidates": gone})
+    else:
+        names = ", ".join(f"{g['user_name']} ({g['meaning']})" for g in gone)
+        print(f"amendment recorded (audit event {amendment.seq}); the next change invalidates "
+              f"{len(gone)} signature{'s' if len(gone) != 1 else ''}: {names}")
     return 0

@@ -47,6 +47,9 @@ class StoreBase(ConnectionMixin):
 
     #: seconds a write waits for another connection's write lock before it gives up with StoreBusyError
     busy_timeout: float = 10.0
+    #: ``gate(store)`` run at the start of every write transaction (see :meth:`transaction`); the command
+    #: line sets it to refuse changes to an approved assessment without an amendment
+    write_gate = None
 
     def __init__(self, path, *, actor: str | None = None, _create: bool = False, _upto: int | None = None,
                  _secondary: str = "", _read_only: bool = False, _upgrade_copy: bool = False):
@@ -343,7 +346,9 @@ class StoreBase(ConnectionMixin):
         The outermost transaction starts with ``BEGIN IMMEDIATE``: it takes the file's write lock
         before its first read, so it waits (up to :attr:`busy_timeout`) for another writer instead of
         failing when a read lock cannot be upgraded.  Nested calls are savepoints.  A lock held longer
-        than the timeout raises :class:`StoreBusyError`, and nothing is written.
+        than the timeout raises :class:`StoreBusyError`, and nothing is written.  When
+        :attr:`write_gate` is set, ``write_gate(store)`` runs first, under the lock: raising there
+        refuses the change and nothing is written.
         """
         if self.read_only:
             raise AssessmentFileError(f"{self.path}: opened read-only; nothing can be changed through it")
@@ -360,6 +365,8 @@ class StoreBase(ConnectionMixin):
                 raise AssessmentFileError(f"{self.path}: the file is read-only; it cannot be changed") from None
             raise
         try:
+            if self.write_gate is not None:
+                self.write_gate(self)  # may refuse the change; it sees the file under the write lock
             yield self
         except BaseException:
             if self.conn.in_transaction:
