@@ -137,6 +137,20 @@ def test_amend_says_what_it_voids_then_edits_go_through_and_the_report_shows_the
     assert "3 signature(s) invalidated" in html
 
 
+def test_an_amendment_recorded_elsewhere_unlocks_the_window_until_a_new_signature(approved_window):
+    """``python main.py amend`` (or an earlier session) leaves the amendment in the audit trail: the window
+    honours it, and a new signature closes it again."""
+    context, form, checklist = approved_window
+    store = context.store
+    assert context.edit_lock_message() is not None
+    approval.amend(store, "Owner changed after the reorganisation")  # as the amend command does
+    assert context.amendment is None and context.edit_lock_message() is None
+    dee = signing.add_user(store, "Dee Approver", "approver", "correct-horse-4", admin_password="correct-horse-1")
+    signing.sign(store, dee, "correct-horse-4", "approval")
+    assert "approved (4 valid signatures)" in context.edit_lock_message()
+    assert checklist.edit_item(store.items()[0], "notes", "after the new signature") is False
+
+
 def test_the_amend_dialog_wants_a_real_reason(qtbot):
     from ui.handoff.form import AmendDialog
 

@@ -64,8 +64,9 @@ class AssessmentContext(QObject):
     def edit_lock_message(self) -> str | None:
         """Why an edit of the signed content is refused now (None: it may go ahead).
 
-        An approved assessment is changed only after the user chose Amend and gave a reason; the
-        amendment stays open until a new signature is made.
+        An approved assessment is changed only after the user chose Amend and gave a reason (here, or with
+        ``python main.py amend``: the amendment is in the audit trail); it stays open until a new signature
+        is made.
         """
         store = self.store
         if store is None or not store.signature_rows():
@@ -77,6 +78,8 @@ class AssessmentContext(QObject):
             return None
         valid = [s.signature.id for s in states if s.valid]
         if self.amendment is not None and self.amendment.covers(valid):
+            return None
+        if approval.open_amendment(store, states) is not None:
             return None
         return (f"This assessment is approved ({len(valid)} valid signature{'s' if len(valid) != 1 else ''}); "
                 "nothing was changed. To change it, choose Amend on the Handoff tab and give a reason: the change "
