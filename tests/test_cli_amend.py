@@ -6,9 +6,7 @@ the signatures); signing and reading need no amendment."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -16,22 +14,12 @@ import pytest
 
 from core.assessment import templates
 from core.assessment.store import create_assessment, open_assessment
-from core.cli import main
 from core.errors import PreflightError
 from core.handoff import approval, signing
-from core.handoff.form import Handoff
+from test_handoff_approval import COMPLETE  # a handoff that passes every rule
+from test_users_cli import run  # in-process CLI call with stdin, returns (code, out, err)
 
-COMPLETE = Handoff(model_location="s3://models/churn/v3", baseline_accuracy=0.91, baseline_p95_latency_ms=120,
-                   data_privacy_review_completed=True, security_scan_completed=True,
-                   model_card_ref="docs/model-card.md")
 REASON = "Drift re-run on the November extract"
-
-
-def run(monkeypatch, capsys, argv, stdin=""):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
