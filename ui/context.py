@@ -68,20 +68,14 @@ class AssessmentContext(QObject):
         ``python main.py amend``: the amendment is in the audit trail); it stays open until a new signature
         is made.
         """
-        store = self.store
-        if store is None or not store.signature_rows():
+        if self.store is None:
             return None
-        from core.handoff import approval, signing
+        from core.handoff import approval
 
-        states = signing.signature_states(store)
-        if not approval.is_approved(store, states):
+        n = approval.signatures_locking_edits(self.store, self.amendment)
+        if not n:
             return None
-        valid = [s.signature.id for s in states if s.valid]
-        if self.amendment is not None and self.amendment.covers(valid):
-            return None
-        if approval.open_amendment(store, states) is not None:
-            return None
-        return (f"This assessment is approved ({len(valid)} valid signature{'s' if len(valid) != 1 else ''}); "
+        return (f"This assessment is approved ({n} valid signature{'s' if n != 1 else ''}); "
                 "nothing was changed. To change it, choose Amend on the Handoff tab and give a reason: the change "
                 "will invalidate those signatures.")
 

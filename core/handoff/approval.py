@@ -106,14 +106,25 @@ def open_amendment(store, states=None) -> Amendment | None:
     return amendment if amendment.covers(valid) else None
 
 
+def signatures_locking_edits(store, amendment: Amendment | None = None) -> int:
+    """How many valid signatures hold edits back: the assessment is approved and neither ``amendment`` (the
+    window's own) nor one in the audit trail covers them.  0: an edit may go ahead."""
+    if not store.signature_rows():
+        return 0
+    states = _states(store)
+    if so.stage(states) != "approved":
+        return 0
+    valid = [s.signature.id for s in states if s.valid]
+    if (amendment is not None and amendment.covers(valid)) or open_amendment(store, states) is not None:
+        return 0
+    return len(valid)
+
+
 def refuse_edit_when_approved(store) -> None:
     """Raise :class:`PreflightError` when ``store`` is approved and no amendment is open (a write gate)."""
-    if not store.signature_rows():
+    n = signatures_locking_edits(store)
+    if not n:
         return
-    states = _states(store)
-    if so.stage(states) != "approved" or open_amendment(store, states) is not None:
-        return
-    n = sum(1 for s in states if s.valid)
     raise PreflightError(f"{store.path}: the assessment is approved ({n} valid signature{'s' if n != 1 else ''}); "
                          f"nothing was changed. To change it, amend it first: python main.py amend {store.path} "
                          f"--reason TEXT (the change will invalidate those signatures)")

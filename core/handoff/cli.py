@@ -241,12 +241,13 @@ def cmd_sign(args) -> int:
 
 
 def cmd_amend(args) -> int:
-    from core.handoff import approval
+    from core.handoff import approval, signature_checks
 
     with open_existing(args.file, gate=False) as store:
-        if not approval.is_approved(store):
+        states = signature_checks.signature_states(store)  # checked once for both questions
+        if not approval.is_approved(store, states):
             raise PreflightError(f"{args.file}: not approved; it can be changed without an amendment")
-        voided = approval.signatures_an_edit_voids(store)
+        voided = approval.signatures_an_edit_voids(store, states)
         amendment = approval.amend(store, args.reason)
     gone = [{"id": s.id, "user_name": s.user_name, "meaning": s.meaning} for s in voided]
     if args.json:

@@ -21,6 +21,7 @@ from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from core.report import build_from_snapshot, render_html, snapshot, write_data
+from core.progress import scaled
 from core.render.html import AMBER, GREEN, RED
 from ui.common.dialogs import show_error
 from ui.common.tasks import TaskBar, TaskQueue
@@ -60,12 +61,11 @@ def build_preview(store, font=None, verified=None, progress=None, cancelled=None
 
 def export_report(store, path: Path, verified=None, progress=None, cancelled=None) -> Path:
     """Build the report and write it to ``path`` (runs in the worker)."""
-    pdf = Path(path).suffix.lower() == ".pdf"
-    share = PDF_BUILD_SHARE if pdf else 1.0  # of the bar: building the report, then drawing the pages
-    build = None if progress is None else (lambda f: progress(share * f))
-    pages = None if progress is None else (lambda f: progress(share + (1.0 - share) * f))
-    data = build_from_snapshot(read_snapshot(store, verified), progress=build, cancelled=cancelled)
-    return write_data(data, path, {".pdf": partial(write_pdf_in_child, cancelled=cancelled, progress=pages)})
+    share = PDF_BUILD_SHARE if Path(path).suffix.lower() == ".pdf" else 1.0  # building, then drawing the pages
+    data = build_from_snapshot(read_snapshot(store, verified), progress=scaled(progress, 0.0, share),
+                               cancelled=cancelled)
+    pdf = partial(write_pdf_in_child, cancelled=cancelled, progress=scaled(progress, share, 1.0))
+    return write_data(data, path, {".pdf": pdf})
 
 
 class ReportTab(QWidget):
